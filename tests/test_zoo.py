@@ -28,8 +28,20 @@ def models():
 def test_zoo_has_every_architecture_with_a_complete_card():
     assert [card["name"] for card in CARDS] == list(ARCHITECTURES)
     for card in CARDS:
-        for field in ("name", "title", "description", "params", "heldout_accuracy", "drawn_digits_accuracy",
-                      "architecture", "training_data", "epochs", "augmentation", "training_seconds", "sha256"):
+        for field in (
+            "name",
+            "title",
+            "description",
+            "params",
+            "heldout_accuracy",
+            "drawn_digits_accuracy",
+            "architecture",
+            "training_data",
+            "epochs",
+            "augmentation",
+            "training_seconds",
+            "sha256",
+        ):
             assert field in card, (card["name"], field)
         assert card["training_data"]["heldout_size"] == 500 and card["training_data"]["train_size"] == 4500
 

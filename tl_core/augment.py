@@ -2,8 +2,9 @@
 
 Users draw with a round pen at any size, slant and position. Each augmented digit is upsampled, tilted,
 slanted and stretched, often redrawn as solid, even ink (as a canvas pen draws), its strokes thickened or
-thinned (the pen width relative to the digit changes with how big people draw), and then put through the same MNIST normalisation as a canvas drawing, plus a small
-whole-pixel shift. Seeded: the same generator state gives the same batch.
+thinned (the pen width relative to the digit changes with how big people draw), and then put through the
+same MNIST normalisation as a canvas drawing, plus a small whole-pixel shift.
+Seeded: the same generator state gives the same batch.
 """
 
 from __future__ import annotations

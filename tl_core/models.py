@@ -47,7 +47,10 @@ def _lenet5_blocks() -> list:
     return [
         _block("block1", [layers.Conv2D(6, 5, padding="same", activation="relu"), layers.MaxPooling2D()]),
         _block("block2", [layers.Conv2D(16, 5, activation="relu"), layers.MaxPooling2D()]),
-        _block("block3", [layers.Flatten(), layers.Dense(120, activation="relu"), layers.Dense(84, activation="relu")]),
+        _block(
+            "block3",
+            [layers.Flatten(), layers.Dense(120, activation="relu"), layers.Dense(84, activation="relu")],
+        ),
     ]
 
 
@@ -64,7 +67,10 @@ def _deep_bn_blocks() -> list:
     layers = keras().layers
     blocks = []
     for index, filters in enumerate((32, 64, 128), start=1):
-        convs = [*_conv(filters, f"conv{index}a", batch_norm=True), *_conv(filters, f"conv{index}b", batch_norm=True)]
+        convs = [
+            *_conv(filters, f"conv{index}a", batch_norm=True),
+            *_conv(filters, f"conv{index}b", batch_norm=True),
+        ]
         ending = layers.MaxPooling2D() if index < 3 else layers.GlobalAveragePooling2D()
         blocks.append(_block(f"block{index}", [*convs, ending]))
     return blocks
@@ -153,7 +159,11 @@ def build_head(feature_dim: int, n_classes: int, dropout: float = 0.0):
 
 
 def assemble(backbone, head, name: str):
-    """`image -> backbone -> head` as one functional model; the backbone runs in inference mode when frozen."""
+    """`image -> backbone -> head` as one functional model.
+
+    No `training=False` is baked in: Keras 3 runs a frozen (non-trainable) BatchNormalization layer in
+    inference mode anyway, and a backbone being fine-tuned should learn.
+    """
     inputs = keras().Input(INPUT_SHAPE, name="image")
     return keras().Model(inputs, head(backbone(inputs)), name=name)
 

@@ -54,12 +54,10 @@ def ink_from_image(image: np.ndarray) -> np.ndarray:
     if pixels.shape[0] * pixels.shape[1] > MAX_IMAGE_PIXELS:
         raise ValueError(f"The image is too large ({pixels.shape[1]} x {pixels.shape[0]} pixels).")
 
-    if pixels.shape[2] == 4:
-        alpha = pixels[..., 3].astype(np.float32) / 255.0
-        if alpha.min() < 0.5:
-            return alpha
+    if pixels.shape[2] == 4 and pixels[..., 3].min() < 128:
+        return pixels[..., 3].astype(np.float32) / 255.0
     colour = pixels[..., :3] if pixels.shape[2] >= 3 else pixels[..., :1]
-    luminance = colour.astype(np.float32).mean(axis=2) / 255.0
+    luminance = colour.mean(axis=2, dtype=np.float32) / 255.0
     border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
     background = float(np.median(border))
     if background >= 0.5:

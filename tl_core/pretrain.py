@@ -42,7 +42,10 @@ class PretrainConfig:
 
 
 def pretrain(
-    name: str, out_dir: Path, config: PretrainConfig = PretrainConfig(), progress: ProgressCallback | None = None
+    name: str,
+    out_dir: Path,
+    config: PretrainConfig = PretrainConfig(),
+    progress: ProgressCallback | None = None,
 ) -> dict:
     """Train architecture `name` on the MNIST training split; write `NAME.keras` and `NAME.json`."""
     architecture = get_architecture(name)

@@ -48,14 +48,15 @@ def render_strokes(
     centre = side / 2 + rng.uniform(-1, 1, size=2) * style.max_off_centre * side
     pen_width = int(rng.integers(style.pen_width_range[0], style.pen_width_range[1] + 1))
 
-    image = Image.new("RGBA", (side, side), (255, 255, 255, 255))
+    image = Image.new("L", (side, side), 255)  # drawn in grey levels, handed out as RGBA like the canvas
     draw = ImageDraw.Draw(image)
     for stroke in strokes:
         points = (stroke - VIEWBOX_SIDE / 2) @ transform.T + centre
         points = points + rng.normal(0.0, style.stroke_offset * box_px, size=2)
         points = points + _tremor(len(points), rng, style) * box_px
         _draw_polyline(draw, points, pen_width)
-    return np.asarray(image)
+    grey = np.asarray(image)
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
 
 
 def render_samples(
@@ -94,8 +95,8 @@ def _tremor(n_points: int, rng: np.random.Generator, style: HandwritingStyle) ->
 def _draw_polyline(draw: ImageDraw.ImageDraw, points: np.ndarray, width: int) -> None:
     """A round-capped pen stroke, like the canvas's free-drawing brush."""
     coordinates = [tuple(point) for point in points.tolist()]
-    draw.line(coordinates, fill=(0, 0, 0, 255), width=width, joint="curve")
+    draw.line(coordinates, fill=0, width=width)
     radius = width / 2
     # A dab at every point rounds the joints and caps the way a real brush does.
     for x, y in coordinates:
-        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(0, 0, 0, 255))
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)

@@ -19,9 +19,7 @@ from svg.path import Move, parse_path
 
 VIEWBOX_SIDE = 109.0  # KanjiVG's coordinate box
 POINT_SPACING = 1.0  # sample a stroke about every unit of the 109-unit box (~2.6 px on a 280 px canvas)
-KANJIVG_ATTRIBUTION = (
-    "Character strokes from KanjiVG (kanjivg.tagaini.net), (c) Ulrich Apel, CC BY-SA 3.0."
-)
+KANJIVG_ATTRIBUTION = "Character strokes from KanjiVG (kanjivg.tagaini.net), (c) Ulrich Apel, CC BY-SA 3.0."
 _STROKE_ID = re.compile(r"-s(\d+)$")
 
 
@@ -82,3 +80,25 @@ def _text_position(transform: str) -> tuple[float, float]:
     # KanjiVG writes stroke numbers as transform="matrix(1 0 0 1 X Y)".
     numbers = re.findall(r"-?\d+(?:\.\d+)?", transform)
     return (float(numbers[-2]), float(numbers[-1])) if len(numbers) >= 2 else (0.0, 0.0)
+
+
+def stroke_order_picture(char: str, side: int = 220) -> np.ndarray:
+    """A hint for drawing `char`: its strokes from light to dark in writing order, each numbered where it
+    starts (KanjiVG's number positions). (side, side, 3) uint8."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    character = load_character(char)
+    scale = side / VIEWBOX_SIDE
+    image = Image.new("RGB", (side, side), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=max(10, side // 16))
+    count = len(character.strokes)
+    for index, stroke in enumerate(character.strokes):
+        shade = int(170 - 150 * index / max(1, count - 1))  # later strokes darker
+        points = [tuple(point) for point in (stroke * scale).tolist()]
+        draw.line(points, fill=(shade, shade, 255 - shade // 3), width=max(2, side // 40), joint="curve")
+        start_x, start_y = points[0]
+        draw.ellipse((start_x - 3, start_y - 3, start_x + 3, start_y + 3), fill=(228, 87, 46))
+    for number, (x, y) in enumerate(character.number_positions, start=1):
+        draw.text((x * scale, y * scale), str(number), fill=(228, 87, 46), font=font, anchor="ls")
+    return np.asarray(image)

@@ -28,11 +28,13 @@ def drawing_canvas(key: str, clear_label: str = "Clear") -> np.ndarray | None:
         return_image_data=True,
         key=f"{key}_{st.session_state[generation_key]}",
     )
-    st.button(clear_label, key=f"{key}_clear", icon=":material/ink_eraser:", on_click=_clear, args=(generation_key,))
+    st.button(clear_label, key=f"{key}_clear", icon=":material/ink_eraser:", on_click=clear_canvas, args=(key,))
     if not result.json_data or not result.json_data.get("objects"):
         return None
     return result.image_data
 
 
-def _clear(generation_key: str) -> None:
-    st.session_state[generation_key] += 1
+def clear_canvas(key: str) -> None:
+    """Empty the canvas `key` on the next run (it is mounted afresh under a new key)."""
+    generation_key = f"{key}_generation"
+    st.session_state[generation_key] = st.session_state.get(generation_key, 0) + 1

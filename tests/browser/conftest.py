@@ -94,12 +94,30 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log_path: Path, time
     raise RuntimeError(f"streamlit did not answer /_stcore/health within {timeout} s:\n{log_path.read_text()}")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def page(browser, app_url):
+def page(browser, app_url, request, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
     yield tab
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        shot = tmp_path / "failure.png"
+        tab.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the failed page: {shot}")
     context.close()
+
+
+def wait_until_idle(page, settle_ms: int = 800) -> None:
+    """Wait until Streamlit has finished its current run and the page has settled (components mounted)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    page.wait_for_timeout(settle_ms)
 
 
 def draw_strokes(page, canvas, strokes, steps_per_segment: int = 6) -> None:

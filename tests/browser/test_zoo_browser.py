@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import draw_strokes
+from tests.browser.conftest import draw_strokes, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +24,7 @@ def test_drawing_a_digit_shows_the_prediction(page, app_url):
     assert page.get_by_text("What the model sees").count() > 0
 
     page.get_by_role("button", name="Clear").click()
+    wait_until_idle(page)
     page.get_by_text("Draw a digit on the canvas").wait_for(timeout=30_000)
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for()

@@ -1,0 +1,44 @@
+"""Which workspace this browser tab works in: named in the URL (`?workspace=NAME`), so a refresh, a
+reconnect or a shared link finds the same samples."""
+
+from __future__ import annotations
+
+import secrets
+
+import streamlit as st
+
+from tl_core.data import data_dir
+from tl_core.workspace import DB_FILE, Workspace, WorkspaceError, WorkspaceStore, validate_workspace_name
+
+QUERY_KEY = "workspace"
+
+
+@st.cache_resource(show_spinner=False)
+def workspace_store(path: str) -> WorkspaceStore:
+    """The database of every workspace; the object holds only the path, all state is in SQLite."""
+    return WorkspaceStore(path)
+
+
+def new_workspace_name() -> str:
+    return f"ws-{secrets.token_hex(3)}"
+
+
+def current_workspace() -> Workspace:
+    """The workspace named in the URL, or a new one whose name is put in the URL."""
+    name = st.query_params.get(QUERY_KEY) or st.session_state.get(QUERY_KEY)
+    try:
+        validate_workspace_name(name or "")
+    except WorkspaceError:
+        if name:
+            st.toast(f"'{str(name)[:40]}' is not a valid workspace name; a new workspace was started.")
+        name = new_workspace_name()
+    st.session_state[QUERY_KEY] = name
+    if st.query_params.get(QUERY_KEY) != name:
+        st.query_params[QUERY_KEY] = name  # page switches drop query parameters; put it back
+    return workspace_store(str(data_dir() / DB_FILE)).workspace(name)
+
+
+def switch_to_new_workspace() -> None:
+    name = new_workspace_name()
+    st.session_state[QUERY_KEY] = name
+    st.query_params[QUERY_KEY] = name
