@@ -6,6 +6,7 @@ from tl_core import EmptyDrawingError, canvas_to_input, list_models, predict_pro
 from ui.canvas import drawing_canvas
 from ui.charts import probability_bars, upscale
 from ui.resources import pretrained_model
+from ui.settings import keep_in_url, start_from_url
 
 DIGIT_LABELS = [str(digit) for digit in range(10)]
 
@@ -24,7 +25,7 @@ if not cards:
 columns = st.columns(len(cards))
 for column, card in zip(columns, cards.values(), strict=True):
     with column.container(border=True, height="stretch"):
-        st.subheader(card["title"])
+        st.markdown(f"#### {card['title']}")
         st.caption(card["description"])
         st.markdown(
             f"**{card['heldout_accuracy']:.1%}** on {card['training_data']['heldout_size']} held-out real digits  \n"
@@ -32,15 +33,17 @@ for column, card in zip(columns, cards.values(), strict=True):
             f"{card['params']:,} parameters · features: {card['architecture']['features']}"
         )
 
+default_model = next(iter(cards))
+start_from_url("model", list(cards), default_model)
 chosen = st.segmented_control(
     "Model",
     options=list(cards),
-    default=next(iter(cards)),
     format_func=lambda name: cards[name]["title"],
     required=True,
     key="model",
-    bind="query-params",
+    persist_state="session",
 )
+keep_in_url("model", chosen, default_model)
 card = cards[chosen]
 
 draw_column, result_column = st.columns([1, 1.4], gap="large")

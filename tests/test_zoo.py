@@ -94,8 +94,9 @@ def test_re_evaluating_each_model_reproduces_its_card(models, mnist):
 def test_models_read_digits_drawn_as_strokes(models):
     """Digits rendered from KanjiVG strokes on a 280x280 canvas-like image, through canvas_to_input."""
     x_drawn, y_drawn = render_samples(DIGITS, 30, seed=TEST_DRAWN_SEED)
-    for name in CONV_MODELS:
-        assert accuracy(models[name], x_drawn, y_drawn) >= 0.90, name
+    for name, model in models.items():
+        # The conv models meet the 90% target; the dense-only MLP, the contrast case, is held to 80%.
+        assert accuracy(model, x_drawn, y_drawn) >= (0.90 if name in CONV_MODELS else 0.80), name
 
 
 def test_a_model_file_that_does_not_match_its_card_is_refused(tmp_path):

@@ -1,4 +1,4 @@
-"""Command line: `python -m tl_core models --json`, `python -m tl_core pretrain --model NAME`."""
+"""Command line: `python -m tl_core models|charsets [--json]`, `python -m tl_core pretrain --model NAME`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     models = commands.add_parser("models", help="list the pretrained digit models")
     models.add_argument("--json", action="store_true", help="print the model cards as JSON")
 
+    charsets = commands.add_parser("charsets", help="list the built-in character sets")
+    charsets.add_argument("--json", action="store_true", help="print name, title and labels of each set as JSON")
+
     from tl_core.pretrain import PretrainConfig
 
     defaults = PretrainConfig()
@@ -32,7 +35,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "models":
         return _models(args)
+    if args.command == "charsets":
+        return _charsets(args)
     return _pretrain(args)
+
+
+def _charsets(args) -> int:
+    from tl_core.charsets import list_charsets
+
+    sets = list_charsets()
+    if args.json:
+        print(json.dumps(sets, indent=2, ensure_ascii=False))
+        return 0
+    for charset in sets:
+        print(f"{charset['name']:<15} {charset['title']:<24} {''.join(charset['labels'])[:60]}")
+    return 0
 
 
 def _models(args) -> int:

@@ -34,3 +34,20 @@ def test_drawing_a_digit_shows_the_prediction(page, app_url):
         "() => document.querySelector('[data-testid=\"stMetricValue\"]')?.innerText.trim() === '0'",
         timeout=30_000,
     )
+
+
+def test_the_chosen_model_lives_in_the_url(page, app_url):
+    page.goto(f"{app_url}/?model=lenet5")
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    draw_strokes(page, canvas, SEVEN)
+    page.get_by_text("model: LeNet-5 style").wait_for(timeout=90_000)
+
+    model_picker = page.locator("[data-testid=stButtonGroup] button")
+    model_picker.filter(has_text="Deeper CNN with batch norm").click()
+    page.get_by_text("model: Deeper CNN with batch norm").wait_for(timeout=60_000)
+    page.wait_for_url("**model=deep-bn**", timeout=10_000)
+    page.reload()
+    wait_until_idle(page)
+    assert model_picker.filter(has_text="Deeper CNN with batch norm").get_attribute("aria-checked") == "true"
