@@ -1,4 +1,10 @@
-"""Command line: `python -m tl_core models|charsets [--json]`, `python -m tl_core pretrain --model NAME`."""
+"""Command line of the transfer-learning core.
+
+python -m tl_core models [--json]            the pretrained zoo
+python -m tl_core charsets [--json]          the built-in character sets
+python -m tl_core compare --charset hiragana --shots 5 [--json]   scratch versus transfer
+python -m tl_core pretrain --model NAME      (re)train a zoo model and its card
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,9 @@ from tl_core.zoo import MODELS_DIR, list_models
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tl_core", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tl_core", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     models = commands.add_parser("models", help="list the pretrained digit models")
@@ -19,6 +27,21 @@ def main(argv: list[str] | None = None) -> int:
 
     charsets = commands.add_parser("charsets", help="list the built-in character sets")
     charsets.add_argument("--json", action="store_true", help="print name, title and labels of each set as JSON")
+
+    from tl_core.models import DEFAULT_MODEL
+    from tl_core.training import TrainSettings
+    from tl_core.transfer import STRATEGIES
+
+    train_defaults = TrainSettings()
+    compare = commands.add_parser("compare", help="train scratch and transfer models on a few samples of a set")
+    compare.add_argument("--model", default=DEFAULT_MODEL, help="pretrained zoo model whose backbone transfers")
+    compare.add_argument("--charset", required=True, help="built-in character set, e.g. hiragana")
+    compare.add_argument("--shots", type=int, required=True, help="rendered training samples per class")
+    compare.add_argument("--strategy", default=train_defaults.strategy, choices=STRATEGIES)
+    compare.add_argument("--epochs", type=int, default=train_defaults.epochs)
+    compare.add_argument("--seed", type=int, default=train_defaults.seed)
+    compare.add_argument("--save-dir", type=Path, help="write scratch.keras and transfer.keras here")
+    compare.add_argument("--json", action="store_true", help="print the curves as JSON")
 
     from tl_core.pretrain import PretrainConfig
 
@@ -37,7 +60,47 @@ def main(argv: list[str] | None = None) -> int:
         return _models(args)
     if args.command == "charsets":
         return _charsets(args)
+    if args.command == "compare":
+        return _compare(args)
     return _pretrain(args)
+
+
+def _compare(args) -> int:
+    from tl_core.charsets import get_charset
+    from tl_core.models import get_architecture
+    from tl_core.tasks import charset_task
+    from tl_core.training import TrainSettings, compare, comparison_summary
+    from tl_core.zoo import load_model
+
+    try:
+        get_architecture(args.model)
+        get_charset(args.charset)
+        if args.shots < 1:
+            raise ValueError("--shots must be at least 1.")
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    settings = TrainSettings(strategy=args.strategy, epochs=args.epochs, seed=args.seed).clamped()
+    task = charset_task(args.charset, args.shots, seed=args.seed)
+
+    def report(which: str, record) -> None:
+        if not args.json:
+            print(f"{which:<8} epoch {record.epoch:>3}  eval {record.eval_accuracy:.3f}  {record.seconds:6.2f} s")
+
+    result = compare(load_model(args.model), args.model, task, settings, progress=report)
+    summary = comparison_summary(result)
+    if args.save_dir:
+        args.save_dir.mkdir(parents=True, exist_ok=True)
+        result.transfer.model.save(args.save_dir / "transfer.keras")
+        result.scratch.model.save(args.save_dir / "scratch.keras")
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        for which in ("transfer", "scratch"):
+            print(
+                f"{which}: eval accuracy {summary[which]['eval_accuracy'][-1]:.3f} after {summary[which]['seconds']} s"
+            )
+    return 0
 
 
 def _charsets(args) -> int:

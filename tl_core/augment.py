@@ -87,3 +87,31 @@ def _random_warp(image: np.ndarray, rng: np.random.Generator, config: DigitAugme
 def _disk(radius: int) -> np.ndarray:
     grid = np.arange(-radius, radius + 1)
     return (grid[:, None] ** 2 + grid[None, :] ** 2) <= radius**2
+
+
+@dataclass(frozen=True)
+class SampleAugment:
+    """Light, fast jitter of few-shot samples at model resolution (no re-normalisation), for fine-tuning."""
+
+    copies: int = 4  # augmented copies drawn once per sample; each epoch picks one version of every sample
+    max_rotation_deg: float = 10.0  # tilt either way
+    max_shear: float = 0.2  # slant
+    scale_range: tuple[float, float] = (0.9, 1.1)  # zoom
+    max_shift_px: float = 1.5  # translation either way on each axis
+
+
+def jitter_copies(images: np.ndarray, rng: np.random.Generator, config: SampleAugment = SampleAugment()) -> np.ndarray:
+    """(N, 28, 28) -> (copies, N, 28, 28): `config.copies` jittered versions of every image."""
+    out = np.empty((config.copies, *images.shape), np.float32)
+    centre = (np.array(images.shape[1:]) - 1) / 2
+    for copy in range(config.copies):
+        for index, image in enumerate(images):
+            angle = np.deg2rad(rng.uniform(-config.max_rotation_deg, config.max_rotation_deg))
+            rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+            shear = np.array([[1.0, rng.uniform(-config.max_shear, config.max_shear)], [0.0, 1.0]])
+            forward = rotation @ shear * rng.uniform(*config.scale_range)
+            inverse = np.linalg.inv(forward)
+            shift = rng.uniform(-config.max_shift_px, config.max_shift_px, size=2)
+            offset = centre - inverse @ (centre + shift)
+            out[copy, index] = ndimage.affine_transform(image, inverse, offset=offset, order=1, mode="constant")
+    return out

@@ -59,17 +59,27 @@ def render_strokes(
     return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
 
 
+EVAL_STREAM = 1  # evaluation renders draw from their own random stream, disjoint from training renders
+
+
 def render_samples(
-    chars: list[str], n_per_class: int, seed: int, style: HandwritingStyle = DEFAULT_STYLE
+    chars: list[str],
+    n_per_class: int,
+    seed: int,
+    style: HandwritingStyle = DEFAULT_STYLE,
+    stream: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`n_per_class` model inputs per character: X (N, 28, 28) float32, y (N,) int (index into `chars`).
 
     Sample i of class c depends only on (seed, c, i), so asking for more samples keeps the first ones.
+    With `stream=EVAL_STREAM` the generator is seeded with (seed, c, i, stream): a different seed sequence,
+    so evaluation renders never coincide with training renders of any seed.
     """
     images, labels = [], []
     for class_index, char in enumerate(chars):
         for sample_index in range(n_per_class):
-            rng = np.random.default_rng([seed, class_index, sample_index])
+            entropy = [seed, class_index, sample_index] + ([] if stream is None else [stream])
+            rng = np.random.default_rng(entropy)
             images.append(canvas_to_input(render_character(char, rng, style)))
             labels.append(class_index)
     x = np.stack(images) if images else np.zeros((0, 28, 28), np.float32)

@@ -1,0 +1,367 @@
+"""Train a transfer model and a scratch model on the same few samples, epoch by epoch, with curves.
+
+Both models see exactly the same images: the samples plus `augment_copies` jittered versions of each,
+drawn once; every epoch takes one version of every sample (the same choice for both models). The clock of
+each curve counts only that model's training (its preparation included, evaluation excluded).
+
+For `feature-extraction` the frozen backbone embeds every version of every sample once, and then only the
+head trains, on those embeddings: that is what makes transfer learning feel live on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from tl_core.augment import SampleAugment, jitter_copies
+from tl_core.backend import keras, seed_everything
+from tl_core.models import assemble
+from tl_core.tasks import Task
+from tl_core.transfer import (
+    DEFAULT_STRATEGY,
+    clone_backbone,
+    compile_for,
+    freeze_backbone,
+    new_head,
+    scratch_model,
+    transfer_model,
+    unfreeze_all,
+    unfreeze_last_block,
+    validate_strategy,
+)
+
+LIMITS = {  # documented bounds; settings outside them are clamped, NaN falls back to the default
+    "epochs": (1, 200),
+    "head_learning_rate": (1e-5, 0.3),
+    "scratch_learning_rate": (1e-5, 0.1),
+    "fine_tune_learning_rate": (1e-6, 0.01),
+    "augment_copies": (0, 16),
+    "batch_size": (4, 256),
+    "seed": (0, 2**31 - 1),
+}
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    strategy: str = DEFAULT_STRATEGY
+    epochs: int = 30  # passes over the samples (one version of each sample per pass), the same for both models
+    head_learning_rate: float = 1e-2  # Adam, for the transfer model's new head
+    scratch_learning_rate: float = 1e-3  # Adam, for the scratch model (3e-3 and up stall it at chance)
+    fine_tune_learning_rate: float = 5e-4  # unfrozen pretrained layers: half the scratch rate adjusts, not erases
+    batch_size: int = 16  # few-shot sets are small; small batches mean more steps per epoch
+    augment_copies: int = 4  # jittered versions per sample, drawn once (0 = no augmentation)
+    head_epochs_share: float = 0.34  # fine-tune-top: share of epochs that train only the head first
+    seed: int = 0  # seeds weights, augmentation, shuffling and the epoch plan
+
+    def clamped(self) -> TrainSettings:
+        """These settings with every number inside LIMITS (NaN or infinite -> the default)."""
+        defaults = TrainSettings()
+        values = {}
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                value = float(getattr(defaults, name))
+            if not math.isfinite(value):
+                value = float(getattr(defaults, name))
+            value = min(max(value, low), high)
+            values[name] = int(round(value)) if isinstance(getattr(defaults, name), int) else value
+        return replace(self, strategy=validate_strategy(self.strategy), **values)
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int  # 1-based
+    loss: float
+    train_accuracy: float
+    eval_accuracy: float | None  # None when there is nothing to evaluate on
+    seconds: float  # cumulative training seconds of this model (preparation included, evaluation excluded)
+
+
+@dataclass
+class RunResult:
+    model: object  # the trained Keras model: (N, 28, 28, 1) -> one probability per label
+    curve: list[EpochRecord] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return self.curve[-1].seconds if self.curve else 0.0
+
+    @property
+    def final_accuracy(self) -> float | None:
+        return self.curve[-1].eval_accuracy if self.curve else None
+
+
+@dataclass
+class Comparison:
+    labels: list[str]
+    strategy: str
+    settings: TrainSettings
+    eval_size: int
+    eval_source: str
+    warning: str | None
+    transfer: RunResult
+    scratch: RunResult
+
+
+# Callbacks: progress("transfer" | "scratch", record) after every epoch; should_stop() -> True cancels.
+ProgressCallback = Callable[[str, EpochRecord], None]
+StopCallback = Callable[[], bool]
+
+
+def compare(
+    pretrained_model,
+    architecture: str,
+    task: Task,
+    settings: TrainSettings = TrainSettings(),
+    progress: ProgressCallback | None = None,
+    should_stop: StopCallback | None = None,
+) -> Comparison:
+    """Train the transfer model, then the scratch model, on the same samples; curves for both."""
+    settings = settings.clamped()
+    plan = epoch_plan(task, settings)
+    transfer = train_transfer(pretrained_model, architecture, task, plan, settings, progress, should_stop)
+    scratch = RunResult(model=None, cancelled=True)
+    if not transfer.cancelled:
+        scratch = train_scratch(architecture, task, plan, settings, progress, should_stop)
+    return Comparison(
+        labels=list(task.labels), strategy=settings.strategy, settings=settings, eval_size=len(task.x_eval),
+        eval_source=task.eval_source, warning=task.warning, transfer=transfer, scratch=scratch,
+    )  # fmt: skip
+
+
+def comparison_summary(result: Comparison) -> dict:
+    """Plain, JSON-ready numbers of a comparison (the `compare --json` contract)."""
+
+    def run_summary(run: RunResult) -> dict:
+        return {
+            "eval_accuracy": [record.eval_accuracy for record in run.curve],
+            "train_accuracy": [round(record.train_accuracy, 4) for record in run.curve],
+            "loss": [round(record.loss, 4) for record in run.curve],
+            "epoch_seconds": [round(record.seconds, 3) for record in run.curve],
+            "seconds": round(run.seconds, 3),
+            "cancelled": run.cancelled,
+        }
+
+    return {
+        "labels": result.labels,
+        "eval_size": result.eval_size,
+        "eval_source": result.eval_source,
+        "strategy": result.strategy,
+        "epochs": result.settings.epochs,
+        "seed": result.settings.seed,
+        "scratch": run_summary(result.scratch),
+        "transfer": run_summary(result.transfer),
+    }
+
+
+@dataclass(frozen=True)
+class EpochPlan:
+    versions: np.ndarray  # (1 + copies, N, 28, 28): originals first, then jittered copies
+    order: np.ndarray  # (epochs, N) flat indices into versions.reshape(-1, 28, 28), shuffled per epoch
+    labels: np.ndarray  # (epochs, N) the matching labels
+    preparation_seconds: float  # time spent drawing the augmented copies
+
+
+def epoch_plan(task: Task, settings: TrainSettings) -> EpochPlan:
+    """Which version of which sample each epoch sees, in which order: shared by both models."""
+    started = time.perf_counter()
+    rng = np.random.default_rng([settings.seed, 7])
+    n = len(task.x_train)
+    copies = jitter_copies(task.x_train, rng, SampleAugment(copies=settings.augment_copies))
+    versions = np.concatenate([task.x_train[None], copies]) if settings.augment_copies else task.x_train[None]
+    order = np.empty((settings.epochs, n), np.int64)
+    for epoch in range(settings.epochs):
+        # The first epoch shows the samples as they are; later ones mostly jittered versions.
+        version = np.zeros(n, np.int64) if epoch == 0 else rng.integers(0, len(versions), size=n)
+        order[epoch] = rng.permutation(version * n + np.arange(n))
+    labels = task.y_train[order % n]
+    return EpochPlan(versions, order, labels, time.perf_counter() - started)
+
+
+def train_transfer(pretrained_model, architecture, task, plan, settings, progress=None, should_stop=None) -> RunResult:
+    seed_everything(settings.seed)
+    run = _Run("transfer", task, plan, settings, progress, should_stop)
+    if settings.strategy == "feature-extraction":
+        return _train_head_on_embeddings(pretrained_model, architecture, run)
+    with run.clock.running():
+        model = transfer_model(pretrained_model, architecture, len(task.labels))
+        if settings.strategy == "fine-tune-all":
+            unfreeze_all(model)
+            compile_for(model, settings.fine_tune_learning_rate)
+            head_epochs = 0
+        else:  # fine-tune-top: the head alone first, then the last block too, at a low learning rate
+            head_epochs = max(1, min(settings.epochs - 1, round(settings.epochs * settings.head_epochs_share)))
+            freeze_backbone(model)
+            compile_for(model, settings.head_learning_rate)
+    run.result.model = model
+    if head_epochs and not run.fit(model, 0, head_epochs):
+        return run.result
+    if head_epochs:
+        with run.clock.running():
+            unfreeze_last_block(model)
+            compile_for(model, settings.fine_tune_learning_rate)
+    run.fit(model, head_epochs, settings.epochs)
+    return run.result
+
+
+def train_scratch(architecture, task, plan, settings, progress=None, should_stop=None) -> RunResult:
+    seed_everything(settings.seed)
+    run = _Run("scratch", task, plan, settings, progress, should_stop)
+    with run.clock.running():
+        model = scratch_model(architecture, len(task.labels))
+        compile_for(model, settings.scratch_learning_rate)
+    run.result.model = model
+    run.fit(model, 0, settings.epochs)
+    return run.result
+
+
+class _Run:
+    """One model's training: its clock, its curve, and the callbacks it reports to."""
+
+    def __init__(self, which: str, task: Task, plan: EpochPlan, settings: TrainSettings, progress, should_stop):
+        self.which, self.task, self.plan, self.settings = which, task, plan, settings
+        self.progress, self.should_stop = progress, should_stop
+        self.clock = _Clock(plan.preparation_seconds)
+        self.result = RunResult(model=None)
+
+    def report(self, epoch: int, loss: float, train_accuracy: float, eval_accuracy: float | None) -> bool:
+        """Record an epoch (the clock must be stopped); False when the user asked to stop."""
+        record = EpochRecord(epoch, float(loss), float(train_accuracy), eval_accuracy, self.clock.total)
+        self.result.curve.append(record)
+        if self.progress:
+            self.progress(self.which, record)
+        if self.should_stop and self.should_stop():
+            self.result.cancelled = True
+        return not self.result.cancelled
+
+    def evaluate(self, model) -> float | None:
+        if not len(self.task.x_eval):
+            return None
+        return _accuracy(model, self.task.x_eval[..., None], self.task.y_eval)
+
+    def fit(self, model, start: int, stop: int) -> bool:
+        """Train a whole Keras model for epochs [start, stop) in one `fit` call; False when cancelled."""
+        run = self
+        images = self.plan.versions.reshape(-1, 28, 28, 1)
+        x = images[self.plan.order[start:stop].ravel()]
+        y = self.plan.labels[start:stop].ravel()
+        per_epoch = len(self.task.x_train)
+
+        class Stream(keras().callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                run.clock.stop()
+                if not run.report(epoch + 1, logs["loss"], logs["accuracy"], run.evaluate(self.model)):
+                    self.model.stop_training = True
+                run.clock.start()
+
+        run.clock.start()
+        model.fit(
+            _batches(x, y, per_epoch, self.settings.batch_size), epochs=stop, initial_epoch=start,
+            steps_per_epoch=math.ceil(per_epoch / self.settings.batch_size), verbose=0, callbacks=[Stream()],
+            shuffle=False,
+        )  # fmt: skip
+        run.clock.stop()
+        return not self.result.cancelled
+
+
+def _train_head_on_embeddings(pretrained_model, architecture, run: _Run) -> RunResult:
+    """Feature extraction: embed every version of every sample once, then train only a softmax head.
+
+    The head is a linear softmax classifier on frozen features, trained with Adam by scikit-learn's
+    `MLPClassifier` without hidden layers (one `partial_fit` per epoch, in the plan's order): the same
+    maths as a Keras Dense head, without Keras' per-step overhead, which would dominate on features this
+    small. Its weights then go into the Keras head, so the result is an ordinary Keras model.
+    """
+    from sklearn.neural_network import MLPClassifier
+
+    task, plan, settings = run.task, run.plan, run.settings
+    with run.clock.running():
+        backbone = clone_backbone(pretrained_model)
+        backbone.trainable = False
+        embeddings = _embed(backbone, plan.versions.reshape(-1, 28, 28, 1))
+        classifier = MLPClassifier(
+            hidden_layer_sizes=(), learning_rate_init=settings.head_learning_rate, batch_size=settings.batch_size,
+            shuffle=False, random_state=settings.seed,
+        )  # fmt: skip
+    eval_embeddings = _embed(backbone, task.x_eval[..., None]) if len(task.x_eval) else None
+    classes = np.arange(len(task.labels))
+    for epoch in range(settings.epochs):
+        features, labels = embeddings[plan.order[epoch]], plan.labels[epoch]
+        with run.clock.running(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "maximum iterations reached": one pass per call is the point
+            classifier.partial_fit(features, labels, classes=classes)
+        train_accuracy = np.mean(classifier.predict(features) == labels)
+        eval_accuracy = None
+        if eval_embeddings is not None:
+            eval_accuracy = float(np.mean(classifier.predict(eval_embeddings) == task.y_eval))
+        if not run.report(epoch + 1, classifier.loss_, train_accuracy, eval_accuracy):
+            break
+    head = new_head(backbone, len(task.labels), architecture)
+    head.get_layer("classes").set_weights([classifier.coefs_[0], classifier.intercepts_[0]])
+    run.result.model = assemble(backbone, head, name=f"{architecture}-transfer")
+    return run.result
+
+
+def _batches(x, y, per_epoch, batch_size):
+    """A dataset of batches that never straddle two epochs: each epoch's slice is cut into its own batches."""
+    import tensorflow as tf
+
+    def generator():
+        for begin in range(0, len(x), per_epoch):
+            end = begin + per_epoch
+            for offset in range(begin, end, batch_size):
+                yield x[offset : min(offset + batch_size, end)], y[offset : min(offset + batch_size, end)]
+
+    signature = (tf.TensorSpec((None, *x.shape[1:]), tf.float32), tf.TensorSpec((None,), tf.int64))
+    return tf.data.Dataset.from_generator(generator, output_signature=signature)
+
+
+def _embed(backbone, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    parts = [
+        np.asarray(backbone(images[i : i + batch_size], training=False)) for i in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(parts) if parts else np.zeros((0, backbone.output_shape[-1]), np.float32)
+
+
+def _accuracy(model, inputs, labels) -> float:
+    probabilities = np.concatenate(
+        [np.asarray(model(inputs[i : i + 512], training=False)) for i in range(0, len(inputs), 512)]
+    )
+    return float(np.mean(probabilities.argmax(axis=1) == labels))
+
+
+class _Clock:
+    """Cumulative seconds of the phases that count as training."""
+
+    def __init__(self, already: float = 0.0) -> None:
+        self.total = already
+        self._since: float | None = None
+
+    def start(self) -> None:
+        if self._since is None:
+            self._since = time.perf_counter()
+
+    def stop(self) -> None:
+        if self._since is not None:
+            self.total += time.perf_counter() - self._since
+            self._since = None
+
+    def running(self):
+        clock = self
+
+        class _Running:
+            def __enter__(self):
+                clock.start()
+
+            def __exit__(self, *exc):
+                clock.stop()
+
+        return _Running()
