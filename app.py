@@ -16,6 +16,7 @@ page = st.navigation(
     [
         st.Page("app_pages/zoo.py", title="Digit model zoo", icon=":material/pin:", url_path="zoo", default=True),
         st.Page("app_pages/collect.py", title="Collect samples", icon=":material/draw:", url_path="collect"),
+        st.Page("app_pages/train.py", title="Train & compare", icon=":material/monitoring:", url_path="train"),
     ],
 )
 current_workspace()  # every page keeps ?workspace=NAME in the address, so a refresh comes back to it

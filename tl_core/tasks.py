@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -102,3 +103,28 @@ def check_trainable(y: np.ndarray, labels: list[str]) -> None:
 
 def _fresh_renders_note(count: int) -> str:
     return f"{count} fresh renders from seeds never used for training"
+
+
+def sweep_task_maker(workspace: Workspace) -> tuple[Callable[[int, int], Task], tuple[int, ...], str]:
+    """How to build the data-efficiency sweep's tasks for this workspace: (make_task(shots, seed), shots, note).
+
+    Built-in sets render `shots` samples per class (evaluated on fresh renders); custom classes subsample the
+    user's own samples (evaluated on a fixed held-out split), so only shot counts they can supply are used.
+    """
+    from tl_core.sweep import SHOTS
+
+    charset = workspace.charset
+    if charset in CHARSETS:
+        return (lambda shots, seed: charset_task(charset, shots, seed)), SHOTS, "rendered samples of the set"
+    x, y, labels = workspace.arrays()
+    check_trainable(y, labels)
+    base = held_out_task(x, y, labels, seed=0)
+    smallest = int(np.bincount(base.y_train, minlength=len(labels)).min())
+    shots = tuple(k for k in SHOTS if k <= smallest) or (1,)
+
+    def make_task(k: int, seed: int) -> Task:
+        rng = np.random.default_rng(seed)
+        chosen = np.concatenate([rng.permutation(np.flatnonzero(base.y_train == c))[:k] for c in range(len(labels))])
+        return replace(base, x_train=base.x_train[chosen], y_train=base.y_train[chosen])
+
+    return make_task, shots, "subsets of your samples"

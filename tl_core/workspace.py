@@ -12,6 +12,7 @@ connection must not be shared between threads.
 from __future__ import annotations
 
 import io
+import json
 import re
 import sqlite3
 import time
@@ -56,6 +57,15 @@ CREATE TABLE IF NOT EXISTS samples (
     FOREIGN KEY (workspace, label) REFERENCES classes(workspace, label) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS samples_by_class ON samples(workspace, label);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace TEXT NOT NULL REFERENCES workspaces(name) ON DELETE CASCADE,
+    kind TEXT NOT NULL,           -- 'comparison' or 'sweep'
+    created REAL NOT NULL,
+    summary TEXT NOT NULL,        -- JSON: settings, curves, confusion matrices
+    transfer_model BLOB,          -- .keras bytes this app wrote (never an upload)
+    scratch_model BLOB
+);
 """
 
 
@@ -273,6 +283,35 @@ class Workspace:
         x = np.stack([s.image for s in samples]) if samples else np.zeros((0, 28, 28), np.float32)
         y = np.array([index[s.label] for s in samples], dtype=np.int64)
         return x, y, labels
+
+    # --- training runs ---------------------------------------------------------------------------------
+    def save_run(self, kind: str, summary: dict, models: dict[str, bytes] | None = None) -> int:
+        """Keep a training run (its numbers and, for comparisons, both models) with the workspace."""
+        models = models or {}
+        with self.store.connect() as connection:
+            return connection.execute(
+                "INSERT INTO runs (workspace, kind, created, summary, transfer_model, scratch_model) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (self.name, kind, time.time(), json.dumps(summary), models.get("transfer"), models.get("scratch")),
+            ).lastrowid
+
+    def latest_run(self, kind: str) -> tuple[int, dict] | None:
+        """(run id, summary) of the newest run of this kind, or None."""
+        with self.store.connect() as connection:
+            row = connection.execute(
+                "SELECT id, summary FROM runs WHERE workspace = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+                (self.name, kind),
+            ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def run_models(self, run_id: int) -> dict[str, bytes]:
+        with self.store.connect() as connection:
+            row = connection.execute(
+                "SELECT transfer_model, scratch_model FROM runs WHERE workspace = ? AND id = ?", (self.name, run_id)
+            ).fetchone()
+        if not row:
+            return {}
+        return {which: blob for which, blob in zip(("transfer", "scratch"), row, strict=True) if blob}
 
     def _sample_count(self, connection: sqlite3.Connection) -> int:
         return connection.execute("SELECT COUNT(*) FROM samples WHERE workspace = ?", (self.name,)).fetchone()[0]

@@ -1,0 +1,45 @@
+"""In a real Chromium: auto-fill 3 shots of a built-in set, train both models, see both curves, predict."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import draw_strokes, wait_until_idle
+
+pytestmark = pytest.mark.browser
+
+KA = [[(60, 110), (200, 100), (180, 230)], [(110, 50), (70, 240)], [(230, 80), (250, 170)]]  # roughly か
+
+
+def test_auto_fill_train_and_predict(page, app_url):
+    page.goto(f"{app_url}/collect?workspace=browser-train")
+    page.get_by_role("button", name="Use this set").click()  # hiragana, the default set
+    samples = page.get_by_label("Samples per class")
+    samples.wait_for(timeout=30_000)
+    samples.fill("3")
+    samples.press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Auto-fill 3 per class").click()
+    page.get_by_text(re.compile(r"138\s+samples")).wait_for(timeout=60_000)
+
+    page.goto(f"{app_url}/train?workspace=browser-train")
+    page.get_by_role("button", name="Train both models").click()
+    page.get_by_text(re.compile(r"After 30 epochs: transfer \d+%")).wait_for(timeout=240_000)
+    legend = page.locator(".js-plotly-plot .legendtext")
+    expect(legend.filter(has_text="transfer")).to_have_count(1)
+    expect(legend.filter(has_text="scratch")).to_have_count(1)
+
+    wait_until_idle(page)
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.scroll_into_view_if_needed()
+    draw_strokes(page, canvas, KA)
+    transfer_guess = page.locator('[data-testid="stMetric"]', has_text="Transfer").locator(
+        '[data-testid="stMetricValue"]'
+    )
+    scratch_guess = page.locator('[data-testid="stMetric"]', has_text="Scratch").locator(
+        '[data-testid="stMetricValue"]'
+    )
+    transfer_guess.wait_for(timeout=60_000)
+    assert len(transfer_guess.inner_text().strip()) == 1  # one hiragana character
+    assert len(scratch_guess.inner_text().strip()) == 1

@@ -1,0 +1,73 @@
+"""AppTest of the Train & compare page with samples prepared in a workspace."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tl_core.collect import autofill
+from tl_core.workspace import WorkspaceStore, encode_png
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("TL_DATA_DIR", str(tmp_path))
+    return WorkspaceStore(tmp_path / "workspaces.sqlite3")
+
+
+def open_train(workspace):
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["workspace"] = workspace
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_an_empty_workspace_offers_the_one_click_demo(store):
+    at = open_train("empty")
+    assert any("no samples yet" in info.value for info in at.info)
+    button(at, "Set up the demo: Hiragana (46), 5 rendered samples per class").click().run()
+    assert not at.exception
+    counts = store.workspace("empty").counts()
+    assert len(counts) == 46 and set(counts.values()) == {5}
+
+
+def test_training_streams_both_curves_and_keeps_the_run(store):
+    workspace = store.workspace("trainme")
+    workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
+    autofill(workspace, 2)
+    at = open_train("trainme")
+    assert any("Press **Train both models**" in info.value for info in at.info)
+    at.number_input(key="train_epochs").set_value(3).run()
+    button(at, "Train both models").click().run()
+    assert not at.exception, at.exception
+
+    run = workspace.latest_run("comparison")
+    assert run is not None
+    _, summary = run
+    assert len(summary["transfer"]["eval_accuracy"]) == len(summary["scratch"]["eval_accuracy"]) == 3
+    assert summary["labels"] == list("一二三四五六七八九十") and summary["eval_size"] == 100
+    assert set(workspace.run_models(run[0])) == {"transfer", "scratch"}
+    texts = " ".join(block.value for block in at.markdown)
+    assert "After 3 epochs: transfer" in texts
+    assert any("Draw one of your characters" in info.value for info in at.info)
+
+    # A fresh session (a refresh) finds the same run in the workspace.
+    again = open_train("trainme")
+    assert "After 3 epochs: transfer" in " ".join(block.value for block in again.markdown)
+
+
+def test_a_class_without_samples_gets_a_clear_message(store):
+    workspace = store.workspace("half")
+    workspace.start_task(["left", "right"])
+    workspace.add_sample("left", np.zeros((28, 28), np.float32), encode_png(np.zeros((4, 4), np.uint8)))
+    at = open_train("half")
+    assert any("none yet for: right" in warning.value for warning in at.warning)

@@ -1,0 +1,80 @@
+"""Reading a comparison: the summary sentence, confusion matrices, top-k, and the data-efficiency sweep."""
+
+import numpy as np
+import pytest
+
+from tl_core.evaluation import accuracy_at, confusion, describe, top_k
+
+
+def run(accuracies, seconds):
+    return {"eval_accuracy": accuracies, "epoch_seconds": seconds}
+
+
+def test_describe_names_the_milestone_and_what_scratch_had_then():
+    summary = {
+        "transfer": run([0.5, 0.92, 0.96], [0.2, 0.3, 0.4]),
+        "scratch": run([0.1, 0.2, 0.4], [0.35, 0.7, 1.0]),
+    }
+    text = describe(summary)
+    assert text.startswith("Transfer reached 95% after 0.4 s; scratch was at 10%.")
+    assert "transfer 96% in 0.4 s, scratch 40% in 1.0 s" in text
+    assert "did not buy accuracy" not in text
+
+
+def test_describe_says_plainly_when_transfer_did_not_help():
+    summary = {"transfer": run([0.9, 0.97], [0.2, 0.3]), "scratch": run([0.95, 0.98], [1.0, 2.0])}
+    text = describe(summary)
+    assert "scratch had not finished its first epoch" in text
+    assert "did not buy accuracy" in text
+
+
+def test_accuracy_at_reads_the_curve_at_a_time():
+    curve = [{"eval_accuracy": 0.1, "seconds": 1.0}, {"eval_accuracy": 0.5, "seconds": 2.0}]
+    assert accuracy_at(curve, 0.5) is None and accuracy_at(curve, 1.5) == 0.1 and accuracy_at(curve, 9) == 0.5
+
+
+class FixedModel:
+    """Oracle stand-in for a Keras model: predicts class = round(mean pixel * 10) % n."""
+
+    def __init__(self, n):
+        self.n = n
+        self.output_shape = (None, n)
+
+    def __call__(self, batch, training=False):
+        classes = np.round(np.asarray(batch).mean(axis=(1, 2, 3)) * 10).astype(int) % self.n
+        return np.eye(self.n, dtype=np.float32)[classes]
+
+
+def test_confusion_matches_a_hand_count():
+    images = np.stack([np.full((28, 28), v, np.float32) for v in (0.0, 0.1, 0.1, 0.2)])
+    labels = np.array([0, 1, 2, 2])
+    matrix = confusion(FixedModel(3), images, labels, 3)
+    assert matrix == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+
+
+def test_top_k_is_sorted_and_labelled():
+    assert top_k(np.array([0.1, 0.6, 0.3]), ["a", "b", "c"], 2) == [
+        ("b", pytest.approx(0.6)),
+        ("c", pytest.approx(0.3)),
+    ]
+
+
+@pytest.mark.slow
+def test_sweep_reports_mean_and_range_per_shot_count():
+    import tl_core
+    from tl_core.sweep import data_efficiency
+    from tl_core.tasks import charset_task
+    from tl_core.training import TrainSettings
+
+    calls = []
+    sweep = data_efficiency(
+        tl_core.load_model("compact-gap"), "compact-gap",
+        lambda shots, seed: charset_task("kanji-numerals", shots, seed, eval_per_class=2),
+        TrainSettings(epochs=2), shots=(1, 2), seeds=2, progress=lambda done, total, what: calls.append((done, total)),
+    )  # fmt: skip
+    assert sweep["shots"] == [1, 2] and calls[-1] == (4, 4)
+    for which in ("transfer", "scratch"):
+        data = sweep[which]
+        assert np.array(data["runs"]).shape == (2, 2)
+        for low, mean, high in zip(data["low"], data["mean"], data["high"], strict=True):
+            assert 0 <= low <= mean <= high <= 1

@@ -1,0 +1,73 @@
+"""Reading a comparison: confusion matrices, top-k predictions, and a summary in plain words."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MILESTONES = (0.95, 0.9, 0.8, 0.5)  # the summary names the highest of these that transfer reached
+
+
+def predict_in_batches(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """(N, 28, 28) -> (N, n_classes) probabilities."""
+    batch = np.asarray(images, np.float32).reshape(-1, 28, 28, 1)
+    parts = [np.asarray(model(batch[i : i + batch_size], training=False)) for i in range(0, len(batch), batch_size)]
+    return np.concatenate(parts) if parts else np.zeros((0, model.output_shape[-1]), np.float32)
+
+
+def confusion(model, images: np.ndarray, labels: np.ndarray, n_classes: int) -> list[list[int]]:
+    """Rows: true class, columns: predicted class (scikit-learn's convention)."""
+    from sklearn.metrics import confusion_matrix
+
+    if not len(images):
+        return [[0] * n_classes for _ in range(n_classes)]
+    predicted = predict_in_batches(model, images).argmax(axis=1)
+    return confusion_matrix(labels, predicted, labels=np.arange(n_classes)).tolist()
+
+
+def top_k(probabilities: np.ndarray, labels: list[str], k: int = 5) -> list[tuple[str, float]]:
+    order = np.argsort(probabilities)[::-1][:k]
+    return [(labels[i], float(probabilities[i])) for i in order]
+
+
+def accuracy_at(curve: list[dict], seconds: float) -> float | None:
+    """The eval accuracy a curve had reached after `seconds` of training (None: not one epoch yet)."""
+    reached = [point["eval_accuracy"] for point in curve if point["seconds"] <= seconds]
+    return reached[-1] if reached else None
+
+
+def describe(summary: dict) -> str:
+    """One or two honest sentences about a `comparison_summary`, for the page."""
+    transfer, scratch = _points(summary["transfer"]), _points(summary["scratch"])
+    if not transfer or transfer[-1]["eval_accuracy"] is None:
+        return "No evaluation samples, so there is nothing to compare yet."
+    transfer_final = transfer[-1]["eval_accuracy"]
+    sentences = []
+    milestone = next((m for m in MILESTONES if any(p["eval_accuracy"] >= m for p in transfer)), None)
+    if milestone is not None:
+        when = next(p["seconds"] for p in transfer if p["eval_accuracy"] >= milestone)
+        scratch_then = accuracy_at(scratch, when)
+        then = (
+            f"scratch was at {scratch_then:.0%}"
+            if scratch_then is not None
+            else "scratch had not finished its first epoch"
+        )
+        sentences.append(f"Transfer reached {milestone:.0%} after {when:.1f} s; {then}.")
+    if scratch:
+        scratch_final = scratch[-1]["eval_accuracy"]
+        sentences.append(
+            f"After {len(scratch)} epochs: transfer {transfer_final:.0%} in {transfer[-1]['seconds']:.1f} s, "
+            f"scratch {scratch_final:.0%} in {scratch[-1]['seconds']:.1f} s."
+        )
+        if scratch_final >= transfer_final - 0.02:
+            sentences.append(
+                "Here transfer did not buy accuracy: this task is easy enough (or has enough samples) for a model "
+                "trained from scratch. Try fewer samples per class or more classes to see the difference."
+            )
+    return " ".join(sentences)
+
+
+def _points(run: dict) -> list[dict]:
+    return [
+        {"eval_accuracy": accuracy, "seconds": seconds}
+        for accuracy, seconds in zip(run["eval_accuracy"], run["epoch_seconds"], strict=True)
+    ]
