@@ -3,7 +3,7 @@
 import streamlit as st
 
 from tl_core.strokes import KANJIVG_ATTRIBUTION
-from ui.resources import start_tensorflow_import
+from ui.resources import keep_keras_state_between_runs, start_tensorflow_import
 from ui.workspace import current_workspace
 
 st.set_page_config(page_title="Transfer learning studio", page_icon=":material/draw:", layout="wide")
@@ -11,6 +11,7 @@ st.set_page_config(page_title="Transfer learning studio", page_icon=":material/d
 # TensorFlow takes seconds to import: begin now, in the background, so the first page paints at once and
 # the model is usually ready by the time the user has drawn something.
 start_tensorflow_import()
+keep_keras_state_between_runs()  # or every rerun would reset Keras under the trainings in progress
 
 page = st.navigation(
     [

@@ -8,18 +8,27 @@ import streamlit as st
 from tl_core import EmptyDrawingError, canvas_to_input, list_models
 from tl_core.charsets import DEFAULT_CHARSET, get_charset
 from tl_core.collect import autofill
-from tl_core.evaluation import confusion, describe, predict_in_batches, top_k
-from tl_core.model_io import model_from_bytes, model_to_bytes
-from tl_core.sweep import SEEDS, data_efficiency
+from tl_core.evaluation import describe, predict_in_batches, top_k
+from tl_core.experiments import compare_and_keep, sweep_and_keep
+from tl_core.jobs import CANCELLED, FAILED, FINISHED, QUEUED
+from tl_core.model_io import model_from_bytes
+from tl_core.sweep import SEEDS
 from tl_core.tasks import TaskError, sweep_task_maker, workspace_task
-from tl_core.training import LIMITS, TrainSettings, compare, comparison_summary
+from tl_core.training import LIMITS, TrainSettings, estimate_seconds
 from tl_core.transfer import STRATEGIES
 from ui.canvas import drawing_canvas
 from ui.charts import RUN_COLOURS, confusion_heatmap, learning_curves, sweep_chart, top_k_bars
-from ui.resources import pretrained_model
+from ui.resources import pretrained_model, training_queue
 from ui.workspace import current_workspace
 
 DEFAULTS = TrainSettings()
+ADVANCED = [  # (TrainSettings field, label, number format); bounds come from LIMITS
+    ("head_learning_rate", "Head learning rate", "%.4f"),
+    ("scratch_learning_rate", "Scratch learning rate", "%.4f"),
+    ("fine_tune_learning_rate", "Fine-tune learning rate", "%.5f"),
+    ("augment_copies", "Augmented copies per sample", None),
+    ("seed", "Seed", None),
+]
 STRATEGY_HELP = {
     "feature-extraction": "Backbone frozen; only a new head learns, on features computed once. The fastest.",
     "fine-tune-top": "The new head first, then the backbone's last block too, at a low learning rate.",
@@ -72,48 +81,37 @@ strategy = strategy_column.segmented_control(
 )
 epochs = epochs_column.number_input("Epochs", *LIMITS["epochs"], value=DEFAULTS.epochs, key="train_epochs")
 with st.expander("Learning rates, augmentation, seed"):
-    columns = st.columns(5)
-    head_lr = columns[0].number_input(
-        "Head learning rate",
-        *LIMITS["head_learning_rate"],
-        value=DEFAULTS.head_learning_rate,
-        format="%.4f",
-        key="lr_head",
-    )
-    scratch_lr = columns[1].number_input(
-        "Scratch learning rate",
-        *LIMITS["scratch_learning_rate"],
-        value=DEFAULTS.scratch_learning_rate,
-        format="%.4f",
-        key="lr_scratch",
-    )
-    fine_lr = columns[2].number_input(
-        "Fine-tune learning rate",
-        *LIMITS["fine_tune_learning_rate"],
-        value=DEFAULTS.fine_tune_learning_rate,
-        format="%.5f",
-        key="lr_fine",
-    )
-    copies = columns[3].number_input(
-        "Augmented copies per sample", *LIMITS["augment_copies"], value=DEFAULTS.augment_copies, key="augment_copies"
-    )
-    seed = columns[4].number_input("Seed", 0, 10**6, value=DEFAULTS.seed, key="train_seed")
-settings = TrainSettings(
-    strategy=strategy,
-    epochs=epochs,
-    head_learning_rate=head_lr,
-    scratch_learning_rate=scratch_lr,
-    fine_tune_learning_rate=fine_lr,
-    augment_copies=copies,
-    seed=seed,
-).clamped()
+    advanced = {}
+    for column, (name, label, number_format) in zip(st.columns(len(ADVANCED)), ADVANCED, strict=True):
+        low, high = LIMITS[name]
+        advanced[name] = column.number_input(
+            label, low, high, value=getattr(DEFAULTS, name), format=number_format, key=f"setting_{name}"
+        )
+settings = TrainSettings(strategy=strategy, epochs=epochs, **advanced).clamped()
 
 st.caption(f"{len(task.labels)} classes · {len(task.x_train)} training samples · evaluated on {task.eval_source}")
 if task.warning:
     st.warning(task.warning)
 
 x_axis = st.segmented_control("Plot against", ["epoch", "seconds"], default="epoch", required=True, key="x_axis")
-train_clicked = st.button("Train both models", type="primary", key="train", icon=":material/play_arrow:")
+queue = training_queue()
+job = queue.latest(workspace.name)
+busy = job is not None and job.status not in FINISHED
+if st.button("Train both models", type="primary", key="train", icon=":material/play_arrow:", disabled=busy):
+    with st.spinner("Loading the pretrained model…"):
+        pretrained = pretrained_model(architecture)
+    title = cards[architecture]["title"]
+
+    def work(job):
+        def on_epoch(which, record):
+            job.events.append((which, record))
+
+        return compare_and_keep(workspace, pretrained, architecture, title, task, settings, on_epoch, queue.watch(job))
+
+    job = queue.submit(
+        workspace.name, "comparison", work, estimate_seconds=estimate_seconds(settings, len(task.x_train))
+    )
+    busy = True
 chart = st.empty()
 
 
@@ -124,56 +122,56 @@ def curve_points(run: dict) -> list[dict]:
     ]
 
 
-# --- training, streamed ---------------------------------------------------------------------------------
-if train_clicked:
-    bars = {which: st.progress(0.0, text=f"{which}: waiting") for which in ("transfer", "scratch")}
-    live = {"transfer": [], "scratch": []}
-    last_draw = [0.0]
-
-    def on_epoch(which: str, record) -> None:
-        live[which].append({"epoch": record.epoch, "seconds": record.seconds, "eval_accuracy": record.eval_accuracy})
-        bars[which].progress(
-            record.epoch / settings.epochs,
-            text=f"{which}: epoch {record.epoch}/{settings.epochs} · "
-            f"{record.eval_accuracy:.0%} · {record.seconds:.1f} s",
+@st.fragment(run_every=0.5)
+def job_panel(job_id: int) -> None:
+    """Polls a training job; a rerun caused by the user never touches the job itself."""
+    job = queue.get(job_id)
+    if job is None or job.status in FINISHED:
+        st.rerun()  # the whole page then shows the finished result
+    if job.status == QUEUED:
+        st.info(
+            f"Waiting for a free trainer: number {queue.position(job)} in line, "
+            f"about {queue.estimated_wait(job):.0f} s. Your samples and settings are safe meanwhile."
         )
-        if time.monotonic() - last_draw[0] > 0.25 or record.epoch == settings.epochs:
-            chart.plotly_chart(learning_curves(live, x_axis), key=f"live_{which}_{record.epoch}")
-            last_draw[0] = time.monotonic()
+    elif job.kind == "comparison":
+        live = {"transfer": [], "scratch": []}
+        for which, record in list(job.events):
+            live[which].append(
+                {"epoch": record.epoch, "seconds": record.seconds, "eval_accuracy": record.eval_accuracy}
+            )
+        for which in ("transfer", "scratch"):
+            done = len(live[which])
+            last = live[which][-1] if done else None
+            text = f"{which}: epoch {done}/{settings.epochs}" + (
+                f" · {last['eval_accuracy']:.0%} · {last['seconds']:.1f} s" if last else " · waiting"
+            )
+            st.progress(min(1.0, done / settings.epochs), text=text)
+        st.plotly_chart(learning_curves(live, x_axis), key=f"live_{job_id}")
+    else:
+        fraction = job.events[-1] if job.events else 0.0
+        st.progress(fraction, text=job.note or "Starting the sweep…")
+    st.button("Cancel", key=f"cancel_{job_id}", icon=":material/stop:", on_click=queue.cancel, args=(job_id,))
 
-    with st.spinner("Loading the pretrained model…"):
-        pretrained = pretrained_model(architecture)
-    result = compare(pretrained, architecture, task, settings, progress=on_epoch)
-    with st.spinner("Saving the results to your workspace…"):
-        summary = comparison_summary(result)
-        summary.update(
-            model=architecture,
-            model_title=cards[architecture]["title"],
-            eval_source=task.eval_source,
-            warning=task.warning,
-            train_size=len(task.x_train),
-            confusion={
-                which: confusion(getattr(result, which).model, task.x_eval, task.y_eval, len(task.labels))
-                for which in ("transfer", "scratch")
-            },
-        )
-        models = {which: model_to_bytes(getattr(result, which).model) for which in ("transfer", "scratch")}
-        run_id = workspace.save_run("comparison", summary, models)
-    st.session_state["trained_models"] = {
-        "run": run_id,
-        "transfer": result.transfer.model,
-        "scratch": result.scratch.model,
-    }
-    st.rerun()
+
+if busy:
+    with chart.container():
+        job_panel(job.id)
+elif job is not None and job.status in (FAILED, CANCELLED) and time.monotonic() - job.finished < 120:
+    if job.status == FAILED:
+        st.error(f"The training stopped with an error, and nothing was kept: {job.error}")
+    else:
+        st.info("The training was cancelled; nothing of it was kept.")
 
 # --- the latest comparison in this workspace ------------------------------------------------------------
 latest = workspace.latest_run("comparison")
 if latest is None:
-    chart.info("Press **Train both models**: the curves appear here as the models learn.")
+    if not busy:
+        chart.info("Press **Train both models**: the curves appear here as the models learn.")
     st.stop()
 run_id, summary = latest
 curves = {which: curve_points(summary[which]) for which in ("transfer", "scratch")}
-chart.plotly_chart(learning_curves(curves, x_axis), key="curves")
+if not busy:
+    chart.plotly_chart(learning_curves(curves, x_axis), key="curves")
 st.markdown(f"**{describe(summary)}**")
 st.caption(
     f"Last run: {summary['model_title']}, {summary['strategy']}, {summary['epochs']} epochs, seed {summary['seed']}, "
@@ -227,20 +225,20 @@ st.write(
     f"Trains both models with {', '.join(map(str, sweep_shots))} samples per class ({sweep_note}), "
     f"{SEEDS} seeds each, with the settings above. This takes a few minutes."
 )
-if st.button("Run the sweep", key="sweep", icon=":material/insights:"):
-    bar = st.progress(0.0, text="Starting…")
+if st.button("Run the sweep", key="sweep", icon=":material/insights:", disabled=busy):
     with st.spinner("Loading the pretrained model…"):
         pretrained = pretrained_model(architecture)
-    sweep = data_efficiency(
-        pretrained,
-        architecture,
-        make_task,
-        settings,
-        shots=sweep_shots,
-        progress=lambda done, total, what: bar.progress(done / total, text=f"{done}/{total} runs · {what}"),
-    )
-    sweep.update(model_title=cards[architecture]["title"], strategy=settings.strategy, epochs=settings.epochs)
-    workspace.save_run("sweep", sweep)
+    title = cards[architecture]["title"]
+
+    def sweep_work(job):
+        def on_run(done, total, what):
+            job.note = f"{done}/{total} runs · {what}"
+            job.events.append(done / total)
+
+        return sweep_and_keep(workspace, pretrained, architecture, title, settings, on_run, queue.watch(job))
+
+    estimate = SEEDS * sum(estimate_seconds(settings, k * len(task.labels)) for k in sweep_shots)
+    queue.submit(workspace.name, "sweep", sweep_work, estimate_seconds=estimate)
     st.rerun()
 if (latest_sweep := workspace.latest_run("sweep")) is not None:
     sweep = latest_sweep[1]

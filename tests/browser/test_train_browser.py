@@ -1,4 +1,5 @@
-"""In a real Chromium: auto-fill 3 shots of a built-in set, train both models, see both curves, predict."""
+"""In a real Chromium: auto-fill 3 shots of a built-in set, train both models (refreshing mid-way), see both
+curves, predict."""
 
 import re
 
@@ -25,6 +26,9 @@ def test_auto_fill_train_and_predict(page, app_url):
 
     page.goto(f"{app_url}/train?workspace=browser-train")
     page.get_by_role("button", name="Train both models").click()
+    # Training runs on the server's queue: a refresh mid-way reattaches to it instead of killing it.
+    page.get_by_text(re.compile(r"scratch: epoch \d+/30")).wait_for(timeout=120_000)
+    page.reload()
     page.get_by_text(re.compile(r"After 30 epochs: transfer \d+%")).wait_for(timeout=240_000)
     legend = page.locator(".js-plotly-plot .legendtext")
     expect(legend.filter(has_text="transfer")).to_have_count(1)

@@ -1,0 +1,65 @@
+"""Experiments run for a workspace, with their results kept in it: a comparison, or a data-efficiency sweep.
+
+These are what a training job executes (see `jobs`): plain functions of numpy data and callbacks, so the
+same code path serves the page, the command line and the benchmarks.
+"""
+
+from __future__ import annotations
+
+from tl_core.evaluation import confusion
+from tl_core.model_io import model_to_bytes
+from tl_core.sweep import data_efficiency
+from tl_core.tasks import Task, sweep_task_maker
+from tl_core.training import ProgressCallback, StopCallback, TrainSettings, compare, comparison_summary
+from tl_core.workspace import Workspace
+
+
+def compare_and_keep(
+    workspace: Workspace,
+    pretrained_model,
+    architecture: str,
+    model_title: str,
+    task: Task,
+    settings: TrainSettings,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCallback | None = None,
+) -> int | None:
+    """Train both models; keep curves, confusion matrices and both models in the workspace.
+
+    Returns the run id, or None when the comparison was cancelled (nothing half-done is kept).
+    """
+    result = compare(pretrained_model, architecture, task, settings, progress, should_stop)
+    if result.transfer.cancelled or result.scratch.cancelled:
+        return None
+    summary = comparison_summary(result)
+    summary.update(
+        model=architecture,
+        model_title=model_title,
+        warning=task.warning,
+        train_size=len(task.x_train),
+        confusion={
+            which: confusion(getattr(result, which).model, task.x_eval, task.y_eval, len(task.labels))
+            for which in ("transfer", "scratch")
+        },
+    )
+    models = {which: model_to_bytes(getattr(result, which).model) for which in ("transfer", "scratch")}
+    return workspace.save_run("comparison", summary, models)
+
+
+def sweep_and_keep(
+    workspace: Workspace,
+    pretrained_model,
+    architecture: str,
+    model_title: str,
+    settings: TrainSettings,
+    progress=None,
+    should_stop: StopCallback | None = None,
+) -> int | None:
+    """The data-efficiency sweep for this workspace's task, kept in the workspace (None when cancelled)."""
+    make_task, shots, note = sweep_task_maker(workspace)
+    sweep = data_efficiency(pretrained_model, architecture, make_task, settings, shots=shots, progress=progress,
+                            should_stop=should_stop)  # fmt: skip
+    if sweep["cancelled"]:
+        return None
+    sweep.update(model_title=model_title, strategy=settings.strategy, epochs=settings.epochs, note=note)
+    return workspace.save_run("sweep", sweep)
