@@ -78,3 +78,14 @@ def test_an_invalid_workspace_name_in_the_url_starts_a_new_workspace(data_dir):
     name = at.session_state["workspace"]
     assert name.startswith("ws-")
     assert not (data_dir / "etc").exists()
+
+
+def test_a_corrupt_database_is_reported_and_the_page_keeps_working_in_memory(data_dir):
+    garbage = b"not a database" * 200
+    (data_dir / "workspaces.sqlite3").write_bytes(garbage)
+    at = open_collect()
+    assert any("cannot be saved" in warning.value for warning in at.warning)
+    button(at, "Use this set").click().run()
+    assert not at.exception
+    assert any("Hiragana (46)" in block.value for block in at.markdown)
+    assert (data_dir / "workspaces.sqlite3").read_bytes() == garbage

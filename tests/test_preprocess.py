@@ -110,3 +110,28 @@ def test_ink_of_an_opaque_image_is_its_distance_from_the_border_colour():
     ink = ink_from_image(image)
     assert ink[0, 0] == 0.0
     np.testing.assert_allclose(ink[5, 5], (200 - 50) / 200, rtol=1e-5)
+
+
+def png_bytes(array):
+    import io
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_decode_png_checks_size_and_header_before_decoding():
+    from tl_core.preprocess import decode_png
+
+    small = np.zeros((20, 30, 4), np.uint8)
+    assert decode_png(png_bytes(small)).shape == (20, 30, 4)
+    with pytest.raises(ValueError, match="at most 4096 px"):
+        decode_png(png_bytes(np.zeros((5000, 8), np.uint8)))
+    with pytest.raises(ValueError, match="larger than"):
+        decode_png(png_bytes(small), max_bytes=10)
+    with pytest.raises(ValueError, match="not a PNG"):
+        decode_png(b"GIF89a" + b"\0" * 100)
+    with pytest.raises(ValueError, match="not a readable PNG"):
+        decode_png(png_bytes(small)[:40])
+    with pytest.raises(ValueError, match="no image"):
+        decode_png(b"")

@@ -119,3 +119,34 @@ def test_duplicate_labels_are_rejected(store):
 def test_workspace_names_are_url_safe_and_never_paths(name):
     with pytest.raises(WorkspaceError):
         validate_workspace_name(name)
+
+
+def test_a_corrupt_database_file_is_left_untouched_and_the_app_works_in_memory(tmp_path):
+    path = tmp_path / "workspaces.sqlite3"
+    garbage = b"this is not a database, but someone's precious file" * 100
+    path.write_bytes(garbage)
+    store = WorkspaceStore.open_or_memory(path)
+    assert store.problem and "cannot be saved" in store.problem
+    workspace = store.workspace("w")
+    workspace.start_task(["a", "b"])
+    workspace.add_sample("a", sample_image(0), drawing_png(0))
+    assert store.workspace("w").counts() == {"a": 1, "b": 0}  # memory keeps it across connections
+    assert path.read_bytes() == garbage
+
+
+def test_an_unusable_data_directory_falls_back_to_memory(tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the data directory should be")
+    store = WorkspaceStore.open_or_memory(blocker / "workspaces.sqlite3")
+    assert store.problem
+    store.workspace("w").start_task(["x", "y"])
+    assert store.workspace("w").classes() == ["x", "y"]
+    assert blocker.read_text() == "a file where the data directory should be"
+
+
+def test_two_memory_stores_do_not_share_samples(tmp_path):
+    (tmp_path / "bad.sqlite3").write_bytes(b"garbage" * 100)
+    first = WorkspaceStore.open_or_memory(tmp_path / "bad.sqlite3")
+    second = WorkspaceStore.open_or_memory(tmp_path / "bad.sqlite3")
+    first.workspace("w").start_task(["only-in-first", "b"])
+    assert second.workspace("w").classes() == []

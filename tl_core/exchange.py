@@ -16,9 +16,8 @@ import time
 import zipfile
 
 import numpy as np
-from PIL import Image
 
-from tl_core.preprocess import EmptyDrawingError, canvas_to_input
+from tl_core.preprocess import EmptyDrawingError, canvas_to_input, decode_png
 from tl_core.workspace import MAX_SAMPLES, SOURCES, Workspace, WorkspaceError, validate_label
 
 FORMAT = "tl-workspace"
@@ -29,7 +28,6 @@ MAX_ENTRY_BYTES = 2 * 1024 * 1024  # one uncompressed file
 MAX_TOTAL_BYTES = 200 * 1024 * 1024  # all files uncompressed: stops zip bombs
 MAX_IMAGE_SIDE = 1024  # px; a canvas drawing is 280
 _SAMPLE_NAME = re.compile(r"^samples/[A-Za-z0-9_-]{1,64}\.png$")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class ImportRejected(WorkspaceError):
@@ -159,17 +157,7 @@ def _parse_labels(content: bytes | None, files: dict[str, bytes]) -> list[dict]:
 
 
 def _decode_png(content: bytes, name: str) -> np.ndarray:
-    if not content.startswith(_PNG_SIGNATURE):
-        raise ImportRejected(f"{name} is not a PNG image.")
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            if image.format != "PNG":
-                raise ImportRejected(f"{name} is not a PNG image.")
-            width, height = image.size  # read from the header, before decoding any pixels
-            if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
-                raise ImportRejected(f"{name} is {width} x {height} px; at most {MAX_IMAGE_SIDE} px a side.")
-            return np.asarray(image.convert("RGBA"))
-    except ImportRejected:
-        raise
-    except Exception:  # Pillow raises many kinds of errors for broken files
-        raise ImportRejected(f"{name} is not a readable PNG image.") from None
+        return decode_png(content, max_bytes=MAX_ENTRY_BYTES, max_side=MAX_IMAGE_SIDE)
+    except ValueError as problem:
+        raise ImportRejected(f"{name}: {problem}") from None

@@ -11,6 +11,8 @@ Every sample in the app (drawn on the canvas, rendered from strokes, augmented f
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -27,6 +29,29 @@ class EmptyDrawingError(ValueError):
 
     def __init__(self, message: str = "Draw something first: the canvas is empty.") -> None:
         super().__init__(message)
+
+
+def decode_png(png: bytes | None, max_bytes: int = 8 * 1024 * 1024, max_side: int = 4096) -> np.ndarray:
+    """PNG bytes -> (H, W, 4) uint8 RGBA, checking size, format and dimensions before decoding any pixels.
+
+    Raises ValueError with a message meant for the user.
+    """
+    if not png:
+        raise ValueError("there is no image.")
+    if len(png) > max_bytes:
+        raise ValueError(f"the file is larger than {max_bytes // (1024 * 1024)} MB.")
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ValueError("it is not a PNG image.")
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            width, height = image.size  # read from the header: nothing decoded yet
+            if width > max_side or height > max_side:
+                raise ValueError(f"it is {width} x {height} px; at most {max_side} px a side.")
+            return np.asarray(image.convert("RGBA"))
+    except ValueError:
+        raise
+    except Exception:  # Pillow raises many kinds of errors for broken files
+        raise ValueError("it is not a readable PNG image.") from None
 
 
 def canvas_to_input(rgba: np.ndarray) -> np.ndarray:

@@ -110,19 +110,43 @@ def encode_png(image: np.ndarray) -> bytes:
 
 
 class WorkspaceStore:
-    """The database file holding every workspace."""
+    """The database holding every workspace: a file, or (when the file cannot be used) memory."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else data_dir() / DB_FILE
+        self.problem: str | None = None  # why this store is not the file it should be, for the page
+        self._target, self._uri, self._keeper = str(self.path), False, None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
 
+    @classmethod
+    def open_or_memory(cls, path: Path | str | None = None) -> WorkspaceStore:
+        """The database file if it can be used; otherwise an in-memory store that says why.
+
+        A read-only or missing data directory, or a file that is not a database, never crashes the app and
+        is never overwritten: the app keeps working in memory and tells the user nothing will be kept.
+        """
+        try:
+            return cls(path)
+        except (OSError, sqlite3.Error) as error:
+            store = cls.__new__(cls)
+            store.path = Path(path) if path is not None else data_dir() / DB_FILE
+            store.problem = (
+                f"Samples cannot be saved to {store.path} ({error}). The app keeps working in memory: "
+                "everything you add now is lost when the server stops. The file was left untouched."
+            )
+            store._target, store._uri = f"file:tl-memory-{id(store)}?mode=memory&cache=shared", True
+            store._keeper = sqlite3.connect(store._target, uri=True, check_same_thread=False)  # keeps it alive
+            with store.connect() as connection:
+                connection.executescript(_SCHEMA)
+            return store
+
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection for one operation; commits on success, rolls back on any error."""
-        connection = sqlite3.connect(self.path, timeout=30)
+        connection = sqlite3.connect(self._target, timeout=30, uri=self._uri)
         try:
             connection.execute("PRAGMA foreign_keys=ON")
             with connection:

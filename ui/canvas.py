@@ -6,8 +6,11 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from tl_core.preprocess import decode_png
+
 CANVAS_SIDE = 280  # px; ten times the model input, so a finger or mouse has room
 PEN_WIDTH = 18  # px; about two model pixels after scaling the drawing to 20 px
+MAX_CANVAS_PNG_BYTES = 8 * 1024 * 1024  # a real 280 x 280 drawing is a few kB; refuse anything absurd
 
 
 def drawing_canvas(key: str, clear_label: str = "Clear") -> np.ndarray | None:
@@ -31,7 +34,12 @@ def drawing_canvas(key: str, clear_label: str = "Clear") -> np.ndarray | None:
     st.button(clear_label, key=f"{key}_clear", icon=":material/ink_eraser:", on_click=clear_canvas, args=(key,))
     if not result.json_data or not result.json_data.get("objects"):
         return None
-    return result.image_data
+    try:
+        # Decode the PNG ourselves: sizes are checked before any pixels are (CanvasResult.image_data doesn't).
+        return decode_png(result.image_bytes, max_bytes=MAX_CANVAS_PNG_BYTES)
+    except ValueError as problem:
+        st.warning(f"That drawing could not be read: {problem}")
+        return None
 
 
 def clear_canvas(key: str) -> None:

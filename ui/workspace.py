@@ -16,7 +16,7 @@ QUERY_KEY = "workspace"
 @st.cache_resource(show_spinner=False)
 def workspace_store(path: str) -> WorkspaceStore:
     """The database of every workspace; the object holds only the path, all state is in SQLite."""
-    return WorkspaceStore(path)
+    return WorkspaceStore.open_or_memory(path)
 
 
 def new_workspace_name() -> str:
@@ -35,7 +35,10 @@ def current_workspace() -> Workspace:
     st.session_state[QUERY_KEY] = name
     if st.query_params.get(QUERY_KEY) != name:
         st.query_params[QUERY_KEY] = name  # page switches drop query parameters; put it back
-    return workspace_store(str(data_dir() / DB_FILE)).workspace(name)
+    store = workspace_store(str(data_dir() / DB_FILE))
+    if store.problem:
+        st.warning(store.problem, icon=":material/warning:")
+    return store.workspace(name)
 
 
 def switch_to_new_workspace() -> None:
