@@ -120,6 +120,8 @@ class WorkspaceStore:
         with self.connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
+        with self.connect(write=True):
+            pass  # proves the file is writable now, not at the first sample
 
     @classmethod
     def open_or_memory(cls, path: Path | str | None = None) -> WorkspaceStore:
@@ -144,20 +146,32 @@ class WorkspaceStore:
             return store
 
     @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection for one operation; commits on success, rolls back on any error."""
-        connection = sqlite3.connect(self._target, timeout=30, uri=self._uri)
+    def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection for one operation; a writing one commits on success and rolls back on any error.
+
+        Writes start with BEGIN IMMEDIATE: they take the write lock up front and wait their turn (up to
+        30 s), instead of failing with "database is locked" when two sessions upgrade a read to a write.
+        """
+        connection = sqlite3.connect(self._target, timeout=30, uri=self._uri, isolation_level=None)
         try:
             connection.execute("PRAGMA foreign_keys=ON")
-            with connection:
+            if not write:
                 yield connection
+                return
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
         finally:
             connection.close()
 
     def workspace(self, name: str) -> Workspace:
         """The workspace `name`, created empty if it does not exist yet."""
         validate_workspace_name(name)
-        with self.connect() as connection:
+        with self.connect(write=True) as connection:
             connection.execute(
                 "INSERT OR IGNORE INTO workspaces (name, charset, created) VALUES (?, NULL, ?)",
                 (name, time.time()),
@@ -191,7 +205,7 @@ class Workspace:
             raise WorkspaceError("Each class needs a different label.")
         if len(labels) > MAX_CLASSES:
             raise WorkspaceError(f"A workspace has at most {MAX_CLASSES} classes.")
-        with self.store.connect() as connection:
+        with self.store.connect(write=True) as connection:
             if self._sample_count(connection):
                 raise WorkspaceError("This workspace already has samples; start a new workspace for a new task.")
             connection.execute("DELETE FROM classes WHERE workspace = ?", (self.name,))
@@ -203,7 +217,7 @@ class Workspace:
 
     def add_class(self, label: str) -> str:
         label = validate_label(label)
-        with self.store.connect() as connection:
+        with self.store.connect(write=True) as connection:
             existing = [row[0] for row in connection.execute(
                 "SELECT label FROM classes WHERE workspace = ?", (self.name,))]  # fmt: skip
             if label in existing:
@@ -219,7 +233,7 @@ class Workspace:
 
     def remove_class(self, label: str) -> int:
         """Remove a class and its samples; returns how many samples went with it."""
-        with self.store.connect() as connection:
+        with self.store.connect(write=True) as connection:
             removed = connection.execute(
                 "DELETE FROM samples WHERE workspace = ? AND label = ?", (self.name, label)
             ).rowcount
@@ -242,7 +256,7 @@ class Workspace:
             if source not in SOURCES:
                 raise WorkspaceError(f"Unknown sample source {source!r}.")
             rows.append((self.name, label, source, now, image.tobytes(), drawing_png))
-        with self.store.connect() as connection:
+        with self.store.connect(write=True) as connection:
             known = [row[0] for row in connection.execute(
                 "SELECT label FROM classes WHERE workspace = ? ORDER BY position", (self.name,))]  # fmt: skip
             to_create = [label for label in dict.fromkeys(new_classes) if label not in known]
@@ -269,7 +283,7 @@ class Workspace:
         return self.add_samples([(label, image, drawing_png, source)])[0]
 
     def delete_sample(self, sample_id: int) -> bool:
-        with self.store.connect() as connection:
+        with self.store.connect(write=True) as connection:
             deleted = connection.execute(
                 "DELETE FROM samples WHERE workspace = ? AND id = ?", (self.name, int(sample_id))
             ).rowcount
@@ -312,7 +326,7 @@ class Workspace:
     def save_run(self, kind: str, summary: dict, models: dict[str, bytes] | None = None) -> int:
         """Keep a training run (its numbers and, for comparisons, both models) with the workspace."""
         models = models or {}
-        with self.store.connect() as connection:
+        with self.store.connect(write=True) as connection:
             return connection.execute(
                 "INSERT INTO runs (workspace, kind, created, summary, transfer_model, scratch_model) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
