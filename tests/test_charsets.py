@@ -22,6 +22,14 @@ def test_built_in_sets_are_the_promised_ones_and_every_character_has_strokes():
         assert all(has_strokes(label) for label in charset.labels), charset.name
 
 
+def test_render_charset_and_list_charsets_are_part_of_the_public_contract():
+    import tl_core
+
+    x, y, labels = tl_core.render_charset("kanji-numerals", 1, seed=0)
+    assert x.shape == (10, 28, 28) and list(y) == list(range(10)) and labels[0] == "一"
+    assert {c["name"] for c in tl_core.list_charsets()} == set(CHARSETS)
+
+
 def test_charsets_command_prints_names_titles_and_labels():
     result = subprocess.run([sys.executable, "-m", "tl_core", "charsets", "--json"], capture_output=True, text=True,
                             check=True, timeout=60)  # fmt: skip

@@ -106,25 +106,29 @@ def _compare(args) -> int:
 def _charsets(args) -> int:
     from tl_core.charsets import list_charsets
 
-    sets = list_charsets()
-    if args.json:
-        print(json.dumps(sets, indent=2, ensure_ascii=False))
-        return 0
-    for charset in sets:
-        print(f"{charset['name']:<15} {charset['title']:<24} {''.join(charset['labels'])[:60]}")
-    return 0
+    return _listing(
+        list_charsets(), args.json, lambda c: f"{c['name']:<15} {c['title']:<24} {''.join(c['labels'])[:60]}"
+    )
 
 
 def _models(args) -> int:
-    cards = list_models()
-    if args.json:
-        print(json.dumps(cards, indent=2, ensure_ascii=False))
-        return 0
-    for card in cards:
-        print(
+    return _listing(
+        list_models(),
+        args.json,
+        lambda card: (
             f"{card['name']:<12} {card['params']:>8,} params  held-out {card['heldout_accuracy']:.1%}  "
             f"drawn {card['drawn_digits_accuracy']:.1%}  {card['title']}"
-        )
+        ),
+    )
+
+
+def _listing(items: list[dict], as_json: bool, row) -> int:
+    """Print items as JSON, or one formatted row each."""
+    if as_json:
+        print(json.dumps(items, indent=2, ensure_ascii=False))
+    else:
+        for item in items:
+            print(row(item))
     return 0
 
 
