@@ -11,9 +11,11 @@ head trains, on those embeddings: that is what makes transfer learning feel live
 from __future__ import annotations
 
 import math
+import threading
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -202,24 +204,34 @@ def train_transfer(pretrained_model, architecture, task, plan, settings, progres
     run = _Run("transfer", task, plan, settings, progress, should_stop)
     if settings.strategy == "feature-extraction":
         return _train_head_on_embeddings(pretrained_model, architecture, run)
+    n_classes = len(task.labels)
     with run.clock.running():
-        model = transfer_model(pretrained_model, architecture, len(task.labels))
-        if settings.strategy == "fine-tune-all":
-            unfreeze_all(model)
-            compile_for(model, settings.fine_tune_learning_rate)
-            head_epochs = 0
-        else:  # fine-tune-top: the head alone first, then the last block too, at a low learning rate
-            head_epochs = max(1, min(settings.epochs - 1, round(settings.epochs * settings.head_epochs_share)))
-            freeze_backbone(model)
-            compile_for(model, settings.head_learning_rate)
+        model = transfer_model(pretrained_model, architecture, n_classes)  # seeded new head
+    if settings.strategy == "fine-tune-all":
+        phases = [(0, settings.epochs, unfreeze_all, settings.fine_tune_learning_rate)]
+    else:  # fine-tune-top: the head alone first, then the last block too, at a low learning rate
+        head_epochs = max(1, min(settings.epochs - 1, round(settings.epochs * settings.head_epochs_share)))
+        phases = [
+            (0, head_epochs, freeze_backbone, settings.head_learning_rate),
+            (head_epochs, settings.epochs, unfreeze_last_block, settings.fine_tune_learning_rate),
+        ]
     run.result.model = model
-    if head_epochs and not run.fit(model, 0, head_epochs):
-        return run.result
-    if head_epochs:
+    for start, stop, configure, learning_rate in phases:
+
+        def build(configure=configure):
+            compiled = transfer_model(pretrained_model, architecture, n_classes)
+            configure(compiled)
+            return compiled
+
+        key = ("transfer", architecture, n_classes, configure.__name__)
         with run.clock.running():
-            unfreeze_last_block(model)
-            compile_for(model, settings.fine_tune_learning_rate)
-    run.fit(model, head_epochs, settings.epochs)
+            configure(model)  # the returned model records which layers were trained last
+        run.clock.start()  # borrowing (the first time: building and compiling) counts as training
+        with MODEL_POOL.borrow(model, key, build, learning_rate) as compiled:
+            finished = run.fit(compiled, start, stop)
+            _copy_variables(compiled, model)
+        if not finished:
+            break
     return run.result
 
 
@@ -227,11 +239,65 @@ def train_scratch(architecture, task, plan, settings, progress=None, should_stop
     seed_everything(settings.seed)
     run = _Run("scratch", task, plan, settings, progress, should_stop)
     with run.clock.running():
-        model = scratch_model(architecture, len(task.labels))
-        compile_for(model, settings.scratch_learning_rate)
-    run.result.model = model
-    run.fit(model, 0, settings.epochs)
+        fresh = scratch_model(architecture, len(task.labels))  # seeded initial weights
+    n_classes = len(task.labels)
+    key = ("scratch", architecture, n_classes)
+    build = lambda: scratch_model(architecture, n_classes)  # noqa: E731
+    run.clock.start()  # borrowing (the first time: building and compiling) counts as training
+    with MODEL_POOL.borrow(fresh, key, build, settings.scratch_learning_rate) as compiled:
+        run.fit(compiled, 0, settings.epochs)
+        _copy_variables(compiled, fresh)  # the result is the fresh model; the compiled one goes back
+    run.result.model = fresh
     return run.result
+
+
+class CompiledModelPool:
+    """Compiled models, kept and reset for reuse instead of built and compiled for every run.
+
+    With TensorFlow 2.21 / Keras 3.15, every newly compiled model that trains leaves about 13 MB behind
+    (its traced train functions are never freed; see benchmarks/soak.py). Reusing a compiled model of the
+    same structure and trainable layers traces once and then stays flat. A borrowed model gets the fresh
+    model's variables (weights, batch-norm statistics and dropout seeds, so runs stay deterministic) and a
+    reset optimizer at the requested learning rate.
+    """
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple, list] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def borrow(self, fresh, key: tuple, build: Callable[[], object], learning_rate: float):
+        """A compiled model like `fresh` (same `key` = same structure and frozen layers), loaded with it."""
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            compiled = idle.pop() if idle else None
+        if compiled is None:
+            compiled = build()
+            compile_for(compiled, learning_rate)
+        else:
+            _reset_optimizer(compiled.optimizer, learning_rate)
+        _copy_variables(fresh, compiled)
+        try:
+            yield compiled
+        finally:
+            with self._lock:
+                self._idle[key].append(compiled)
+
+
+MODEL_POOL = CompiledModelPool()
+
+
+def _copy_variables(source, target) -> None:
+    for target_variable, source_variable in zip(target.variables, source.variables, strict=True):
+        target_variable.assign(source_variable)
+
+
+def _reset_optimizer(optimizer, learning_rate: float) -> None:
+    """Back to a just-compiled state: step 0, no momentum, the given learning rate."""
+    for variable in optimizer.variables:
+        if not variable.path.endswith("learning_rate"):
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+    optimizer.learning_rate = learning_rate
 
 
 class _Run:
