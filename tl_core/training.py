@@ -261,15 +261,20 @@ class CompiledModelPool:
     reset optimizer at the requested learning rate.
     """
 
+    MAX_KINDS = 24  # distinct (structure, frozen layers) kept; the least recently used kind is dropped
+
     def __init__(self) -> None:
-        self._idle: dict[tuple, list] = {}
+        self._idle: dict[tuple, list] = {}  # insertion order = least recently used first
         self._lock = threading.Lock()
 
     @contextmanager
     def borrow(self, fresh, key: tuple, build: Callable[[], object], learning_rate: float):
         """A compiled model like `fresh` (same `key` = same structure and frozen layers), loaded with it."""
         with self._lock:
-            idle = self._idle.setdefault(key, [])
+            idle = self._idle.pop(key, [])
+            self._idle[key] = idle  # now the most recently used kind
+            while len(self._idle) > self.MAX_KINDS:
+                del self._idle[next(iter(self._idle))]
             compiled = idle.pop() if idle else None
         if compiled is None:
             compiled = build()
@@ -281,7 +286,7 @@ class CompiledModelPool:
             yield compiled
         finally:
             with self._lock:
-                self._idle[key].append(compiled)
+                self._idle.setdefault(key, []).append(compiled)
 
 
 MODEL_POOL = CompiledModelPool()
