@@ -89,3 +89,18 @@ def test_a_corrupt_database_is_reported_and_the_page_keeps_working_in_memory(dat
     assert not at.exception
     assert any("Hiragana (46)" in block.value for block in at.markdown)
     assert (data_dir / "workspaces.sqlite3").read_bytes() == garbage
+
+
+@pytest.mark.parametrize(
+    "label, message",
+    [("   ", "cannot be empty"), (" same ", "already a class")],
+)
+def test_bad_class_labels_get_a_message_and_change_nothing(data_dir, label, message):
+    workspace = stored(data_dir)
+    workspace.start_task(["same", "other"])
+    at = open_collect()
+    at.text_input(key="new_class").input(label).run()
+    button(at, "Add class").click().run()
+    assert not at.exception
+    assert any(message in error.value for error in at.error), [e.value for e in at.error]
+    assert stored(data_dir).classes() == ["same", "other"]

@@ -79,3 +79,24 @@ def test_a_class_without_samples_gets_a_clear_message(store):
     workspace.add_sample("left", np.zeros((28, 28), np.float32), encode_png(np.zeros((4, 4), np.uint8)))
     at = open_train("half")
     assert any("none yet for: right" in warning.value for warning in at.warning)
+
+
+def test_one_class_only_gets_a_clear_message(store):
+    workspace = store.workspace("single")
+    workspace.start_task(["lonely"])
+    workspace.add_sample("lonely", np.zeros((28, 28), np.float32), encode_png(np.zeros((4, 4), np.uint8)))
+    before = workspace.counts()
+    at = open_train("single")
+    assert any("at least two classes" in warning.value for warning in at.warning)
+    assert workspace.counts() == before
+
+
+@pytest.mark.parametrize("epochs", [0, -5, 10**6])
+def test_out_of_range_epochs_never_reach_the_engine(store, epochs):
+    workspace = store.workspace("clamp")
+    workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
+    autofill(workspace, 1)
+    at = open_train("clamp")
+    at.number_input(key="train_epochs").set_value(epochs).run()
+    assert not at.exception
+    assert 1 <= at.number_input(key="train_epochs").value <= 200  # the widget refuses values outside LIMITS
