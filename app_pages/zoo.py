@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from tl_core import EmptyDrawingError, canvas_to_input, list_models, predict_probabilities
+from tl_core import EmptyDrawingError, canvas_to_input, list_models
 from ui.canvas import drawing_canvas
 from ui.charts import probability_bars, upscale
-from ui.resources import pretrained_model
+from ui.resources import pretrained_predictor
 from ui.settings import keep_in_url, start_from_url
 
 DIGIT_LABELS = [str(digit) for digit in range(10)]
@@ -65,8 +65,8 @@ with result_column:
         st.stop()
 
     with st.spinner(f"Loading {card['title']} (the first time takes a few seconds while TensorFlow starts)…"):
-        model = pretrained_model(chosen)
-    probabilities = predict_probabilities(model, model_input)[0]
+        predict = pretrained_predictor(chosen)
+    probabilities = predict(model_input)[0]
     best = int(probabilities.argmax())
 
     answer_column, seen_column = st.columns([1, 1])

@@ -30,6 +30,14 @@ def pretrained_model(name: str):
     return load_model(name)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def pretrained_predictor(name: str):
+    """The zoo model's compiled forward pass (see tl_core.zoo.compiled_predictor), once per process."""
+    from tl_core.zoo import compiled_predictor
+
+    return compiled_predictor(pretrained_model(name))
+
+
 @st.cache_resource(show_spinner=False)
 def training_queue():
     """The one training queue of this server process (see tl_core.jobs)."""
