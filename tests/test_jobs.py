@@ -127,3 +127,15 @@ def test_max_concurrent_fits_comes_from_the_environment(monkeypatch, value, expe
     else:
         monkeypatch.setenv("TL_MAX_CONCURRENT_FITS", value)
     assert max_concurrent_fits() == expected
+
+
+def test_jobs_finished_long_ago_are_forgotten(monkeypatch):
+    import tl_core.jobs as jobs
+
+    queue = JobQueue(max_concurrent=1)
+    old = queue.submit("a", "comparison", lambda job: None)
+    wait_until(lambda: old.status == DONE)
+    monkeypatch.setattr(jobs, "FORGET_AFTER_SECONDS", 0.0)
+    time.sleep(0.01)
+    queue.submit("b", "comparison", lambda job: None)
+    assert queue.get(old.id) is None and queue.latest("a") is None

@@ -23,6 +23,7 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed"
 FINISHED = (DONE, FAILED, CANCELLED)
 DEFAULT_MAX_CONCURRENT_FITS = 1  # two cores: one fit uses both; two at once only slow each other down
 DEFAULT_ABANDON_SECONDS = 45.0  # a page polls twice a second; a refresh reattaches well within this
+FORGET_AFTER_SECONDS = 3600.0  # finished jobs are kept this long for pages to show how they ended
 
 
 @dataclass
@@ -66,6 +67,7 @@ class JobQueue:
     def submit(self, owner: str, kind: str, work: Callable[[Job], Any], estimate_seconds: float = 10.0) -> Job:
         """Queue `work(job)`; it runs on its own thread when a slot is free. Returns the job at once."""
         with self._lock:
+            self._forget_finished(older_than=FORGET_AFTER_SECONDS)
             job = Job(next(self._ids), owner, kind, estimate_seconds)
             self._jobs[job.id] = job
             self._waiting.append(job.id)
@@ -113,12 +115,11 @@ class JobQueue:
             statuses = [job.status for job in self._jobs.values()]
         return {status: statuses.count(status) for status in (QUEUED, RUNNING, DONE, FAILED, CANCELLED)}
 
-    def forget_finished(self, older_than: float = 3600.0) -> None:
-        """Drop finished jobs (and their results) after a while, so memory stays flat."""
+    def _forget_finished(self, older_than: float) -> None:
+        """Drop jobs finished long ago (their results are in the workspace), so memory stays flat."""
         now = time.monotonic()
-        with self._lock:
-            for job_id in [i for i, j in self._jobs.items() if j.finished and now - j.finished > older_than]:
-                del self._jobs[job_id]
+        for job_id in [i for i, j in self._jobs.items() if j.finished and now - j.finished > older_than]:
+            del self._jobs[job_id]
 
     # --- the worker side -----------------------------------------------------------------------------
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
