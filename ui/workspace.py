@@ -23,8 +23,12 @@ def new_workspace_name() -> str:
     return f"ws-{secrets.token_hex(3)}"
 
 
-def current_workspace() -> Workspace:
-    """The workspace named in the URL, or a new one whose name is put in the URL."""
+def keep_workspace_in_url() -> str:
+    """The workspace name for this tab, from the URL (or a new one), written back into the URL.
+
+    Called by the frame on every run, since page switches drop query parameters; touches no database.
+    A storage problem (corrupt or unwritable database) is shown here, once per page.
+    """
     name = st.query_params.get(QUERY_KEY) or st.session_state.get(QUERY_KEY)
     try:
         validate_workspace_name(name or "")
@@ -34,11 +38,20 @@ def current_workspace() -> Workspace:
         name = new_workspace_name()
     st.session_state[QUERY_KEY] = name
     if st.query_params.get(QUERY_KEY) != name:
-        st.query_params[QUERY_KEY] = name  # page switches drop query parameters; put it back
-    store = workspace_store(str(data_dir() / DB_FILE))
-    if store.problem:
-        st.warning(store.problem, icon=":material/warning:")
-    return store.workspace(name)
+        st.query_params[QUERY_KEY] = name
+    if problem := _store().problem:
+        st.warning(problem, icon=":material/warning:")
+    return name
+
+
+def current_workspace() -> Workspace:
+    """The workspace this tab works in (created empty on first use)."""
+    name = st.session_state.get(QUERY_KEY) or keep_workspace_in_url()
+    return _store().workspace(name)
+
+
+def _store() -> WorkspaceStore:
+    return workspace_store(str(data_dir() / DB_FILE))
 
 
 def switch_to_new_workspace() -> None:
