@@ -6,7 +6,10 @@ same code path serves the page, the command line and the benchmarks.
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
+
 from tl_core.evaluation import confusion
+from tl_core.lesson import LESSON_SWEEP_SHOTS, Lesson, lesson_key, lesson_to_query
 from tl_core.model_io import model_to_bytes
 from tl_core.sweep import data_efficiency
 from tl_core.tasks import Task, sweep_task_maker
@@ -23,9 +26,12 @@ def compare_and_keep(
     settings: TrainSettings,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
+    kind: str = "comparison",
+    extra: dict | None = None,
 ) -> int | None:
-    """Train both models; keep curves, confusion matrices and both models in the workspace.
+    """Train both models; keep curves, confusion matrices, settings and both models in the workspace.
 
+    `kind` and `extra` (more summary fields) let a lesson keep its runs apart from the workspace's own.
     Returns the run id, or None when the comparison was cancelled (nothing half-done is kept).
     """
     result = compare(pretrained_model, architecture, task, settings, progress, should_stop)
@@ -37,13 +43,16 @@ def compare_and_keep(
         model_title=model_title,
         warning=task.warning,
         train_size=len(task.x_train),
+        charset=workspace.charset,
+        settings=asdict(result.settings),
         confusion={
             which: confusion(getattr(result, which).model, task.x_eval, task.y_eval, len(task.labels))
             for which in ("transfer", "scratch")
         },
     )
+    summary.update(extra or {})
     models = {which: model_to_bytes(getattr(result, which).model) for which in ("transfer", "scratch")}
-    return workspace.save_run("comparison", summary, models)
+    return workspace.save_run(kind, summary, models)
 
 
 def sweep_and_keep(
@@ -63,3 +72,36 @@ def sweep_and_keep(
         return None
     sweep.update(model_title=model_title, strategy=settings.strategy, epochs=settings.epochs, note=note)
     return workspace.save_run("sweep", sweep)
+
+
+def lesson_and_keep(
+    workspace: Workspace,
+    pretrained_model,
+    lesson: Lesson,
+    model_title: str,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCallback | None = None,
+) -> int | None:
+    """A lesson's comparison (its own rendered samples, not the workspace's), kept as a 'lesson' run."""
+    extra = {"lesson_key": lesson_key(lesson), "lesson": lesson_to_query(lesson), "charset": lesson.charset,
+             "shots": lesson.shots}  # fmt: skip
+    return compare_and_keep(workspace, pretrained_model, lesson.model, model_title, lesson.task(), lesson.train,
+                            progress, should_stop, kind="lesson", extra=extra)  # fmt: skip
+
+
+def lesson_sweep_and_keep(
+    workspace: Workspace,
+    pretrained_model,
+    lesson: Lesson,
+    progress=None,
+    should_stop: StopCallback | None = None,
+) -> int | None:
+    """The lesson's "fewer labels" check: both models at LESSON_SWEEP_SHOTS samples per class, one seed each."""
+    sweep = data_efficiency(
+        pretrained_model, lesson.model, lambda shots, seed: replace(lesson, shots=shots).task(), lesson.train,
+        shots=LESSON_SWEEP_SHOTS, seeds=1, progress=progress, should_stop=should_stop,
+    )  # fmt: skip
+    if sweep["cancelled"]:
+        return None
+    sweep.update(lesson_key=lesson_key(lesson), strategy=lesson.train.strategy, epochs=lesson.train.epochs)
+    return workspace.save_run("lesson-sweep", sweep)

@@ -60,7 +60,7 @@ CREATE INDEX IF NOT EXISTS samples_by_class ON samples(workspace, label);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace TEXT NOT NULL REFERENCES workspaces(name) ON DELETE CASCADE,
-    kind TEXT NOT NULL,           -- 'comparison' or 'sweep'
+    kind TEXT NOT NULL,           -- 'comparison', 'sweep', 'lesson' or 'lesson-sweep'
     created REAL NOT NULL,
     summary TEXT NOT NULL,        -- JSON: settings, curves, confusion matrices
     transfer_model BLOB,          -- .keras bytes this app wrote (never an upload)
@@ -342,6 +342,16 @@ class Workspace:
             row = connection.execute(
                 "SELECT id, summary FROM runs WHERE workspace = ? AND kind = ? ORDER BY id DESC LIMIT 1",
                 (self.name, kind),
+            ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def latest_run_with(self, kind: str, field: str, value: str) -> tuple[int, dict] | None:
+        """(run id, summary) of the newest run of this kind whose summary has `field` == `value`, or None."""
+        with self.store.connect() as connection:
+            row = connection.execute(
+                "SELECT id, summary FROM runs WHERE workspace = ? AND kind = ? AND json_extract(summary, ?) = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (self.name, kind, f"$.{field}", value),
             ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 

@@ -1,0 +1,106 @@
+"""What a user takes home: exported models predict as in the app, curves and cards say what was measured,
+and a lesson run with the same settings reproduces the same curves."""
+
+import csv
+import io
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import tl_core
+from tl_core.backend import keras
+from tl_core.experiments import lesson_and_keep
+from tl_core.export import CURVE_COLUMNS, card_markdown, curves_csv, fine_tuned_card
+from tl_core.lesson import Lesson, lesson_key
+from tl_core.model_io import model_from_bytes, model_to_bytes
+from tl_core.training import TrainSettings, compare
+from tl_core.workspace import WorkspaceStore
+
+pytestmark = pytest.mark.slow
+
+SMALL = Lesson(charset="katakana", shots=2, train=TrainSettings(strategy="fine-tune-top", epochs=3, seed=4))
+
+
+@pytest.fixture(scope="module")
+def pretrained():
+    return tl_core.load_model("compact-gap")
+
+
+@pytest.fixture(scope="module")
+def lesson_runs(pretrained, tmp_path_factory):
+    store = WorkspaceStore(tmp_path_factory.mktemp("lesson") / "workspaces.sqlite3")
+    first, second = store.workspace("first"), store.workspace("second")
+    ids = [lesson_and_keep(ws, pretrained, SMALL, "Compact CNN") for ws in (first, second)]
+    return [
+        (ws, run_id, ws.latest_run_with("lesson", "lesson_key", lesson_key(SMALL)))
+        for ws, run_id in zip((first, second), ids, strict=True)
+    ]
+
+
+def test_the_same_lesson_link_reproduces_the_same_curves(lesson_runs):
+    (_, id_a, (found_a, a)), (_, id_b, (found_b, b)) = lesson_runs
+    assert (found_a, found_b) == (id_a, id_b)
+    for which in ("transfer", "scratch"):
+        assert a[which]["eval_accuracy"] == b[which]["eval_accuracy"]
+        assert a[which]["loss"] == b[which]["loss"]
+    assert a["lesson"]["seed"] == "4" and a["charset"] == "katakana" and a["shots"] == 2 and a["train_size"] == 92
+
+
+def test_a_lesson_with_other_settings_is_not_found(lesson_runs):
+    workspace = lesson_runs[0][0]
+    assert workspace.latest_run_with("lesson", "lesson_key", lesson_key(replace(SMALL, shots=3))) is None
+    assert workspace.latest_run("comparison") is None  # lesson runs stay apart from the workspace's own
+
+
+def test_exported_models_load_and_predict_as_in_the_app(lesson_runs, tmp_path):
+    workspace, run_id, (_, summary) = lesson_runs[0]
+    stored = workspace.run_models(run_id)
+    images = SMALL.task().x_eval[:, :, :, None]
+    in_app = model_from_bytes(stored["transfer"])  # what the pages load to predict
+    path = tmp_path / "transfer.keras"
+    path.write_bytes(stored["transfer"])  # what the download button hands over
+    downloaded = keras().models.load_model(path, compile=False)
+    np.testing.assert_allclose(downloaded.predict(images, verbose=0), in_app.predict(images, verbose=0), atol=1e-6)
+    # and it is the model that was measured: its accuracy on the evaluation set is the card's
+    card = fine_tuned_card(summary)
+    accuracy = np.mean(downloaded.predict(images, verbose=0).argmax(1) == SMALL.task().y_eval)
+    assert accuracy == pytest.approx(card["evaluation"]["accuracy"])
+
+
+def test_a_trained_model_survives_the_bytes_round_trip(pretrained):
+    result = compare(pretrained, "compact-gap", SMALL.task(), SMALL.train)
+    images = SMALL.task().x_eval[:20, :, :, None]
+    restored = model_from_bytes(model_to_bytes(result.transfer.model))
+    np.testing.assert_allclose(
+        restored.predict(images, verbose=0), result.transfer.model.predict(images, verbose=0), atol=1e-6
+    )
+
+
+def test_curves_csv_holds_every_epoch_of_both_models(lesson_runs):
+    summary = lesson_runs[0][2][1]
+    rows = list(csv.DictReader(io.StringIO(curves_csv(summary))))
+    assert tuple(rows[0]) == CURVE_COLUMNS and len(rows) == 2 * 3
+    scratch = [row for row in rows if row["model"] == "scratch"]
+    assert [float(row["eval_accuracy"]) for row in scratch] == summary["scratch"]["eval_accuracy"]
+    assert [int(row["epoch"]) for row in scratch] == [1, 2, 3]
+
+
+def test_model_card_reports_what_was_measured(lesson_runs):
+    summary = lesson_runs[0][2][1]
+    card = fine_tuned_card(summary)
+    matrix = np.array(summary["confusion"]["transfer"])
+    assert card["evaluation"]["accuracy"] == summary["transfer"]["eval_accuracy"][-1]
+    assert card["evaluation"]["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum())
+    hardest_label, hardest_score = card["evaluation"]["hardest_classes"][0]
+    per_class = np.diag(matrix) / matrix.sum(1)
+    assert hardest_score == pytest.approx(per_class.min(), abs=1e-3)
+    assert card["labels"] == summary["labels"] and card["trained_on"]["samples_per_class"] == 2
+    assert card["trained_on"]["settings"]["strategy"] == "fine-tune-top"
+    text = card_markdown(card)
+    assert f"{card['evaluation']['accuracy']:.1%}" in text and "katakana" in text
+    scratch_card = fine_tuned_card(summary, "scratch")
+    assert (
+        scratch_card["base_model"] is None
+        and scratch_card["evaluation"]["accuracy"] == summary["scratch"]["eval_accuracy"][-1]
+    )

@@ -1,0 +1,109 @@
+"""Looking inside: feature-space projections and activation pictures have the right shapes, are
+deterministic, and show what they claim (pretrained features cluster a new script better than random ones)."""
+
+import numpy as np
+import pytest
+
+import tl_core
+from tl_core.activations import feature_maps, first_layer_filters, saliency
+from tl_core.feature_space import embed, feature_space, neighbour_accuracy, random_backbone
+from tl_core.tasks import charset_task
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    return {name: tl_core.load_model(name) for name in ("compact-gap", "lenet5", "mlp")}
+
+
+@pytest.fixture(scope="module")
+def hiragana():
+    return charset_task("hiragana", 1, seed=0)  # its evaluation set: 10 fresh renders of each of 46 classes
+
+
+def test_projection_shapes_and_determinism(zoo, hiragana):
+    shown = [0, 1, 2, 3, 4, 5]
+    first = feature_space(zoo["compact-gap"], hiragana.x_eval, hiragana.y_eval, hiragana.x_eval[0], shown)
+    again = feature_space(zoo["compact-gap"], hiragana.x_eval, hiragana.y_eval, hiragana.x_eval[0], shown)
+    assert first.points.shape == (60, 2) and first.labels.shape == (60,) and set(first.labels) == set(shown)
+    assert first.drawing.shape == (2,)
+    np.testing.assert_array_equal(first.points, again.points)
+    assert first.neighbour_accuracy == again.neighbour_accuracy
+    assert 0 < first.explained[1] <= first.explained[0] < 1
+    # the drawing is one of the shown samples, so it lands exactly on its own point
+    np.testing.assert_allclose(first.drawing, first.points[0], atol=1e-4)
+
+
+def test_random_backbones_are_the_same_for_the_same_seed(hiragana):
+    images = hiragana.x_eval[:20]
+    np.testing.assert_array_equal(
+        embed(random_backbone("lenet5", 3), images), embed(random_backbone("lenet5", 3), images)
+    )
+    assert not np.array_equal(embed(random_backbone("lenet5", 3), images), embed(random_backbone("lenet5", 4), images))
+
+
+def test_pretrained_features_cluster_a_new_script_better_than_random_ones(zoo, hiragana):
+    pretrained = feature_space(zoo["compact-gap"], hiragana.x_eval, hiragana.y_eval).neighbour_accuracy
+    random = feature_space(random_backbone("compact-gap", 0), hiragana.x_eval, hiragana.y_eval).neighbour_accuracy
+    assert pretrained > random + 0.15, (pretrained, random)  # measured: 0.96 against 0.70
+
+
+def test_neighbour_accuracy_against_a_brute_force_oracle():
+    rng = np.random.default_rng(0)
+    features, labels = rng.normal(size=(40, 5)), rng.integers(0, 3, 40)
+    scaled = (features - features.mean(0)) / features.std(0)
+    distances = ((scaled[:, None] - scaled[None]) ** 2).sum(-1) + np.diag(np.full(40, np.inf))
+    assert neighbour_accuracy(features, labels) == pytest.approx(np.mean(labels[distances.argmin(1)] == labels))
+
+
+def test_filters_are_kernels_for_convolutions_and_pixel_images_for_dense_layers(zoo):
+    conv = first_layer_filters(zoo["compact-gap"])
+    assert (conv.kind, conv.images.shape) == ("conv", (32, 3, 3))
+    assert np.abs(conv.images).max(axis=(1, 2)) == pytest.approx(np.ones(32))
+    lenet = first_layer_filters(zoo["lenet5"])
+    assert (lenet.kind, lenet.images.shape) == ("conv", (6, 5, 5))
+    dense = first_layer_filters(zoo["mlp"])
+    assert (dense.kind, dense.images.shape) == ("dense", (256, 28, 28))
+
+
+def test_feature_maps_of_every_spatial_block(zoo, hiragana):
+    image = hiragana.x_eval[0]
+    maps = feature_maps(zoo["compact-gap"], image, limit=4)
+    assert [(m.block, m.maps.shape) for m in maps] == [
+        ("block1", (4, 14, 14)),
+        ("block2", (4, 7, 7)),
+        ("block3", (4, 7, 7)),
+    ]
+    means = maps[0].maps.mean(axis=(1, 2))
+    assert (np.diff(means) <= 0).all()  # most active channel first
+    assert [m.block for m in feature_maps(zoo["lenet5"], image)] == ["block1", "block2"]
+    assert feature_maps(zoo["mlp"], image) == []  # dense-only: nothing spatial to show
+
+
+def ink_focus(model, image):
+    """Mean saliency on the ink and next to it, divided by the mean saliency elsewhere."""
+    picture, _ = saliency(model, image)
+    ink = image > 0.1
+    near = ink.copy()
+    for axis in (0, 1):
+        for shift in (-1, 1):
+            near |= np.roll(ink, shift, axis=axis)
+    return picture[near].mean() / picture[~near].mean()
+
+
+def test_saliency_shape_and_class(zoo, hiragana):
+    image = hiragana.x_eval[0]
+    picture, top = saliency(zoo["compact-gap"], image)
+    assert picture.shape == (28, 28) and picture.max() == pytest.approx(1.0) and picture.min() >= 0
+    assert top == int(tl_core.predict_probabilities(zoo["compact-gap"], image[None])[0].argmax())
+    np.testing.assert_array_equal(picture, saliency(zoo["compact-gap"], image)[0])
+    assert saliency(zoo["compact-gap"], image, class_index=3)[1] == 3
+
+
+def test_a_conv_model_looks_at_the_strokes_a_dense_model_everywhere(zoo, hiragana):
+    images = hiragana.x_eval[::46]  # one of each of ten classes
+    conv = [ink_focus(zoo["compact-gap"], image) for image in images]
+    dense = [ink_focus(zoo["mlp"], image) for image in images]
+    assert min(conv) > 1.5, conv  # measured: at least 2.1x, median 3.2x
+    assert np.median(dense) < np.median(conv) / 2, (dense, conv)  # measured: median 1.1x

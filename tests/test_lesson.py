@@ -1,0 +1,118 @@
+"""Lesson links: every setting survives the round trip through a URL; bad values fall back with a message."""
+
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+
+from tl_core.lesson import (
+    DEMOS,
+    QUERY_KEYS,
+    Lesson,
+    labels_needed,
+    lesson_from_query,
+    lesson_key,
+    lesson_to_query,
+    speed_and_accuracy,
+    verdict,
+)
+from tl_core.training import TrainSettings
+
+UNUSUAL = Lesson(
+    model="lenet5",
+    charset="katakana",
+    shots=3,
+    train=TrainSettings(
+        strategy="fine-tune-top", epochs=7, head_learning_rate=0.0123456789, fine_tune_learning_rate=3.3e-5,
+        scratch_learning_rate=0.002, augment_copies=2, seed=12345,
+    ),
+)  # fmt: skip
+
+
+def through_a_url(lesson: Lesson) -> Lesson:
+    """What a student's app reads from the link a teacher copied (encoded, then parsed as a browser would)."""
+    url = "http://example.org/lesson?" + urlencode({"workspace": "ws-abc123", **lesson_to_query(lesson)})
+    restored, problems = lesson_from_query(dict(parse_qsl(url.split("?", 1)[1])))
+    assert problems == []
+    return restored
+
+
+@pytest.mark.parametrize("lesson", [Lesson(), UNUSUAL, *(demo.lesson for demo in DEMOS.values())])
+def test_a_lesson_link_round_trips_every_setting(lesson):
+    assert through_a_url(lesson) == lesson
+
+
+def test_every_setting_that_shapes_a_run_has_a_query_key():
+    changeable = {"model", "charset", "shots"} | {f"train.{name}" for name in TrainSettings.__dataclass_fields__}
+    # batch size and the head-first share are engine constants, not lesson choices
+    assert changeable - {where for where, _ in QUERY_KEYS.values()} == {"train.batch_size", "train.head_epochs_share"}
+
+
+def test_each_setting_changes_the_link():
+    base = lesson_to_query(Lesson())
+    for key in QUERY_KEYS:
+        changed = lesson_to_query(UNUSUAL)
+        assert changed[key] != base[key], key
+
+
+def test_bad_values_fall_back_to_defaults_with_a_message():
+    lesson, problems = lesson_from_query(
+        {"model": "resnet", "set": "../etc", "shots": "many", "epochs": "nan", "lr": "inf", "seed": "7"}
+    )
+    assert lesson == replace(Lesson(), train=replace(Lesson().train, seed=7))
+    assert len(problems) == 5
+    assert any("'model=resnet' is not one of" in p for p in problems)
+    assert any("'shots=many' is not a number; using 5" in p for p in problems)
+
+
+def test_out_of_range_numbers_are_brought_inside_their_limits():
+    lesson, problems = lesson_from_query({"shots": "1000", "epochs": "-3", "lr": "5", "seed": "-1"})
+    assert problems == []
+    assert (lesson.shots, lesson.train.epochs, lesson.train.head_learning_rate, lesson.train.seed) == (25, 1, 0.3, 0)
+
+
+def test_lesson_key_identifies_exactly_the_settings():
+    assert lesson_key(Lesson()) == lesson_key(through_a_url(Lesson()))
+    assert lesson_key(Lesson()) != lesson_key(replace(Lesson(), shots=6))
+
+
+def test_the_same_lesson_renders_the_same_samples():
+    first, second = UNUSUAL.task(), through_a_url(UNUSUAL).task()
+    assert (first.x_train == second.x_train).all() and first.labels == second.labels
+    assert len(first.x_train) == 3 * 46
+    assert not (replace(UNUSUAL, train=replace(UNUSUAL.train, seed=1)).task().x_train == first.x_train).all()
+
+
+def summary_with(transfer, scratch, transfer_seconds, scratch_seconds):
+    return {
+        "transfer": {"eval_accuracy": transfer, "epoch_seconds": transfer_seconds},
+        "scratch": {"eval_accuracy": scratch, "epoch_seconds": scratch_seconds},
+    }
+
+
+def test_speed_and_accuracy_are_read_off_the_curves():
+    summary = summary_with([0.5, 0.8, 0.9], [0.2, 0.4, 0.6], [0.1, 0.2, 0.3], [2.0, 4.0, 6.0])
+    numbers = speed_and_accuracy(summary)
+    assert numbers["transfer_seconds_to_match"] == 0.2  # first transfer point at or above scratch's 0.6
+    assert numbers["speedup"] == pytest.approx(30.0)
+    assert numbers["accuracy_gain"] == pytest.approx(0.3)
+    assert verdict(summary).startswith("Transfer helped: +30%")
+
+
+def test_the_verdict_says_when_transfer_did_not_help():
+    no_gain = summary_with([0.9, 0.95], [0.6, 0.96], [0.1, 0.2], [2.0, 4.0])
+    assert verdict(no_gain).startswith("Transfer bought no accuracy here (-1%).")
+    worse = summary_with([0.8, 0.85], [0.6, 0.92], [0.1, 0.2], [2.0, 4.0])
+    assert verdict(worse).startswith("Transfer hurt here: -7%")
+    assert speed_and_accuracy(worse)["transfer_seconds_to_match"] is None
+
+
+def test_labels_needed_finds_where_scratch_catches_up():
+    sweep = {
+        "shots": [1, 2, 5, 10],
+        "transfer": {"mean": [0.7, 0.8, 0.9, 0.95]},
+        "scratch": {"mean": [0.1, 0.3, 0.72, 0.9]},
+    }
+    assert labels_needed(sweep)["scratch_shots_to_match"] == 5
+    sweep["scratch"]["mean"] = [0.1, 0.2, 0.3, 0.4]
+    assert labels_needed(sweep)["scratch_shots_to_match"] is None

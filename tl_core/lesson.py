@@ -1,0 +1,185 @@
+"""A lesson: every setting that shapes a run, as one value that a link can carry.
+
+`lesson_to_query` and `lesson_from_query` turn a `Lesson` into URL query parameters and back, so a teacher
+copies one link and every student's app opens with the same model, character set, shots, strategy, epochs,
+learning rates and seed. The lesson's samples are rendered from (set, shots, seed), so the same link gives
+the same samples and, being seeded, the same accuracy curves (times differ from machine to machine).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from tl_core.charsets import CHARSETS, DEFAULT_CHARSET
+from tl_core.models import ARCHITECTURES, DEFAULT_MODEL
+from tl_core.tasks import Task, charset_task
+from tl_core.training import LIMITS, TrainSettings
+from tl_core.transfer import STRATEGIES
+
+SHOTS_LIMITS = (1, 25)  # rendered samples per class a lesson may ask for
+
+
+@dataclass(frozen=True)
+class Lesson:
+    model: str = DEFAULT_MODEL  # the zoo model whose backbone transfers
+    charset: str = DEFAULT_CHARSET  # the new script: many classes, so few shots are hard from scratch
+    shots: int = 5  # rendered training samples per class: few, where transfer shows most
+    train: TrainSettings = field(default_factory=TrainSettings)  # strategy, epochs, learning rates, seed
+
+    def task(self) -> Task:
+        """The lesson's samples: `shots` renders per class with the lesson's seed; fresh renders to evaluate."""
+        return charset_task(self.charset, self.shots, seed=self.train.seed)
+
+
+# Query key -> (where the value lives, kind). Short keys keep shared links readable.
+QUERY_KEYS = {
+    "model": ("model", "model"),
+    "set": ("charset", "charset"),
+    "shots": ("shots", "int"),
+    "strategy": ("train.strategy", "strategy"),
+    "epochs": ("train.epochs", "int"),
+    "lr": ("train.head_learning_rate", "float"),
+    "ft_lr": ("train.fine_tune_learning_rate", "float"),
+    "scratch_lr": ("train.scratch_learning_rate", "float"),
+    "aug": ("train.augment_copies", "int"),
+    "seed": ("train.seed", "int"),
+}
+
+
+def lesson_to_query(lesson: Lesson) -> dict[str, str]:
+    """Every setting as a query parameter (all of them, so a link never depends on today's defaults)."""
+    query = {}
+    for key, (where, kind) in QUERY_KEYS.items():
+        value = _get(lesson, where)
+        query[key] = repr(float(value)) if kind == "float" else str(value)
+    return query
+
+
+def lesson_key(lesson: Lesson) -> str:
+    """One canonical string per lesson, to find runs made with exactly these settings."""
+    return urlencode(sorted(lesson_to_query(lesson).items()))
+
+
+def lesson_from_query(query: Mapping[str, str]) -> tuple[Lesson, list[str]]:
+    """The lesson a link asks for, and a message for every value that could not be used (its default is).
+
+    Unknown keys (such as `workspace`) are ignored; numbers outside their limits are brought inside them.
+    """
+    lesson, problems = Lesson(), []
+    for key, (where, kind) in QUERY_KEYS.items():
+        raw = query.get(key)
+        if raw is None:
+            continue
+        try:
+            value = _parse(kind, str(raw), where)
+        except ValueError as problem:
+            problems.append(f"'{key}={str(raw)[:40]}' {problem}; using {_get(lesson, where)}.")
+            continue
+        lesson = _set(lesson, where, value)
+    return replace(lesson, train=lesson.train.clamped()), problems
+
+
+def _parse(kind: str, raw: str, where: str):
+    choices = {"model": ARCHITECTURES, "charset": CHARSETS, "strategy": STRATEGIES}
+    if kind in choices:
+        if raw not in choices[kind]:
+            raise ValueError(f"is not one of {', '.join(choices[kind])}")
+        return raw
+    try:
+        number = float(raw)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError("is not a finite number")
+    low, high = SHOTS_LIMITS if where == "shots" else LIMITS[where.removeprefix("train.")]
+    number = min(max(number, low), high)
+    return int(round(number)) if kind == "int" else number
+
+
+def _get(lesson: Lesson, where: str):
+    if where.startswith("train."):
+        return getattr(lesson.train, where.removeprefix("train."))
+    return getattr(lesson, where)
+
+
+def _set(lesson: Lesson, where: str, value) -> Lesson:
+    if where.startswith("train."):
+        return replace(lesson, train=replace(lesson.train, **{where.removeprefix("train."): value}))
+    return replace(lesson, **{where: value})
+
+
+@dataclass(frozen=True)
+class Demo:
+    name: str
+    title: str
+    lesson: Lesson
+    why: str  # what the demonstration is meant to show; the page says what the numbers actually show
+
+
+DEMOS = {
+    demo.name: demo
+    for demo in (
+        Demo(
+            "easy-task",
+            "A task that is easy with enough labels",
+            Lesson(charset="kanji-numerals", shots=20),
+            "Ten very distinct characters with 20 samples each: a model trained from scratch has enough to go on.",
+        ),
+        Demo(
+            "dense-backbone",
+            "A dense-only backbone",
+            Lesson(model="mlp"),
+            "The MLP's features are tied to where a digit's pixels sit, not to strokes: they fit hiragana badly.",
+        ),
+    )
+}
+LESSON_SWEEP_SHOTS = (1, 2, 5, 10)  # the lesson's "fewer labels" check: one seed each, about a minute
+
+
+def speed_and_accuracy(summary: dict) -> dict:
+    """The first two benefits, measured on a comparison summary.
+
+    - `scratch_final`, `transfer_final`: final eval accuracies; `accuracy_gain` = transfer - scratch.
+    - `transfer_seconds_to_match`: training seconds transfer needed to reach scratch's final accuracy
+      (None if it never did); `scratch_seconds`: scratch's whole training time; `speedup` = their ratio.
+    """
+    transfer, scratch = summary["transfer"], summary["scratch"]
+    scratch_final, transfer_final = scratch["eval_accuracy"][-1], transfer["eval_accuracy"][-1]
+    to_match = next(
+        (s for a, s in zip(transfer["eval_accuracy"], transfer["epoch_seconds"], strict=True) if a >= scratch_final),
+        None,
+    )
+    scratch_seconds = scratch["epoch_seconds"][-1]
+    return {
+        "transfer_final": transfer_final,
+        "scratch_final": scratch_final,
+        "accuracy_gain": transfer_final - scratch_final,
+        "transfer_seconds_to_match": to_match,
+        "scratch_seconds": scratch_seconds,
+        "speedup": scratch_seconds / to_match if to_match else None,
+    }
+
+
+def labels_needed(sweep: dict) -> dict:
+    """The third benefit, from a sweep: transfer's accuracy with the fewest samples per class, and how many
+    samples per class scratch needed to match it (None: not within the sweep)."""
+    fewest = sweep["shots"][0]
+    target = sweep["transfer"]["mean"][0]
+    matched = next((k for k, a in zip(sweep["shots"], sweep["scratch"]["mean"], strict=True) if a >= target), None)
+    return {"fewest_shots": fewest, "transfer_accuracy": target, "scratch_shots_to_match": matched,
+            "largest_shots": sweep["shots"][-1], "scratch_at_largest": sweep["scratch"]["mean"][-1]}  # fmt: skip
+
+
+def verdict(summary: dict) -> str:
+    """Whether transfer helped in this run, in one sentence that follows the numbers."""
+    numbers = speed_and_accuracy(summary)
+    gain = numbers["accuracy_gain"]
+    if gain <= -0.02:
+        return f"Transfer hurt here: {gain:+.0%} accuracy against training from scratch."
+    if gain < 0.02:
+        speed = f" It was still {numbers['speedup']:.1f}x faster to get there." if numbers["speedup"] else ""
+        return f"Transfer bought no accuracy here ({gain:+.0%}).{speed}"
+    return f"Transfer helped: {gain:+.0%} accuracy against training from scratch."
