@@ -18,6 +18,8 @@ page = st.navigation(
         st.Page("app_pages/zoo.py", title="Digit model zoo", icon=":material/pin:", url_path="zoo", default=True),
         st.Page("app_pages/collect.py", title="Collect samples", icon=":material/draw:", url_path="collect"),
         st.Page("app_pages/train.py", title="Train & compare", icon=":material/monitoring:", url_path="train"),
+        st.Page("app_pages/inside.py", title="Look inside", icon=":material/visibility:", url_path="inside"),
+        st.Page("app_pages/lesson.py", title="Guided lesson", icon=":material/school:", url_path="lesson"),
     ],
 )
 keep_workspace_in_url()  # every page keeps ?workspace=NAME in the address, so a refresh comes back to it

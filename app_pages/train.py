@@ -10,18 +10,30 @@ from tl_core.charsets import DEFAULT_CHARSET, get_charset
 from tl_core.collect import autofill
 from tl_core.evaluation import describe, predict_in_batches, top_k
 from tl_core.experiments import compare_and_keep, sweep_and_keep
-from tl_core.jobs import CANCELLED, FAILED, FINISHED, QUEUED
-from tl_core.model_io import model_from_bytes
+from tl_core.jobs import CANCELLED, FAILED, FINISHED
+from tl_core.lesson import Lesson
 from tl_core.sweep import SEEDS
 from tl_core.tasks import TaskError, sweep_task_maker, workspace_task
 from tl_core.training import LIMITS, TrainSettings, estimate_seconds
 from tl_core.transfer import STRATEGIES
 from ui.canvas import drawing_canvas
 from ui.charts import RUN_COLOURS, confusion_heatmap, learning_curves, sweep_chart, top_k_bars
+from ui.downloads import downloads
+from ui.job_panel import job_panel
 from ui.resources import pretrained_model, training_queue
-from ui.workspace import current_workspace
+from ui.settings import keep_settings_in_url, lesson_from_url, preset
+from ui.workspace import current_workspace, trained_models
 
-DEFAULTS = TrainSettings()
+RUN_KEYS = (
+    "model",
+    "strategy",
+    "epochs",
+    "lr",
+    "ft_lr",
+    "scratch_lr",
+    "aug",
+    "seed",
+)  # the set and shots are the workspace's
 ADVANCED = [  # (TrainSettings field, label, number format); bounds come from LIMITS
     ("head_learning_rate", "Head learning rate", "%.4f"),
     ("scratch_learning_rate", "Scratch learning rate", "%.4f"),
@@ -65,8 +77,14 @@ except TaskError as problem:
     st.page_link("app_pages/collect.py", label="Add samples on the Collect page", icon=":material/draw:")
     st.stop()
 
-# --- settings -----------------------------------------------------------------------------------------
+# --- settings (kept in the address: a link opens the same choices) -------------------------------------
 cards = {card["name"]: card for card in list_models()}
+from_url = lesson_from_url()
+preset("train_model", from_url.model)
+preset("train_strategy", from_url.train.strategy)
+preset("train_epochs", from_url.train.epochs)
+for name, *_ in ADVANCED:
+    preset(f"setting_{name}", getattr(from_url.train, name))
 model_column, strategy_column, epochs_column = st.columns([1.2, 1.6, 0.8])
 architecture = model_column.selectbox(
     "Pretrained digit model", list(cards), format_func=lambda name: cards[name]["title"], key="train_model"
@@ -74,20 +92,18 @@ architecture = model_column.selectbox(
 strategy = strategy_column.segmented_control(
     "Strategy",
     STRATEGIES,
-    default=DEFAULTS.strategy,
     required=True,
     key="train_strategy",
     help="\n\n".join(f"**{name}**: {text}" for name, text in STRATEGY_HELP.items()),
 )
-epochs = epochs_column.number_input("Epochs", *LIMITS["epochs"], value=DEFAULTS.epochs, key="train_epochs")
+epochs = epochs_column.number_input("Epochs", *LIMITS["epochs"], key="train_epochs")
 with st.expander("Learning rates, augmentation, seed"):
     advanced = {}
     for column, (name, label, number_format) in zip(st.columns(len(ADVANCED)), ADVANCED, strict=True):
         low, high = LIMITS[name]
-        advanced[name] = column.number_input(
-            label, low, high, value=getattr(DEFAULTS, name), format=number_format, key=f"setting_{name}"
-        )
+        advanced[name] = column.number_input(label, low, high, format=number_format, key=f"setting_{name}")
 settings = TrainSettings(strategy=strategy, epochs=epochs, **advanced).clamped()
+keep_settings_in_url(Lesson(model=architecture, train=settings), RUN_KEYS)
 
 st.caption(f"{len(task.labels)} classes · {len(task.x_train)} training samples · evaluated on {task.eval_source}")
 if task.warning:
@@ -109,8 +125,9 @@ if st.button("Train both models", type="primary", key="train", icon=":material/p
         return compare_and_keep(workspace, pretrained, architecture, title, task, settings, on_epoch, queue.watch(job))
 
     job = queue.submit(
-        workspace.name, "comparison", work, estimate_seconds=estimate_seconds(settings, len(task.x_train))
-    )
+        workspace.name, "comparison", work, estimate_seconds=estimate_seconds(settings, len(task.x_train)),
+        details={"epochs": settings.epochs},
+    )  # fmt: skip
     busy = True
 chart = st.empty()
 
@@ -122,40 +139,9 @@ def curve_points(run: dict) -> list[dict]:
     ]
 
 
-@st.fragment(run_every=0.5)
-def job_panel(job_id: int) -> None:
-    """Polls a training job; a rerun caused by the user never touches the job itself."""
-    job = queue.get(job_id)
-    if job is None or job.status in FINISHED:
-        st.rerun()  # the whole page then shows the finished result
-    if job.status == QUEUED:
-        st.info(
-            f"Waiting for a free trainer: number {queue.position(job)} in line, "
-            f"about {queue.estimated_wait(job):.0f} s. Your samples and settings are safe meanwhile."
-        )
-    elif job.kind == "comparison":
-        live = {"transfer": [], "scratch": []}
-        for which, record in list(job.events):
-            live[which].append(
-                {"epoch": record.epoch, "seconds": record.seconds, "eval_accuracy": record.eval_accuracy}
-            )
-        for which in ("transfer", "scratch"):
-            done = len(live[which])
-            last = live[which][-1] if done else None
-            text = f"{which}: epoch {done}/{settings.epochs}" + (
-                f" · {last['eval_accuracy']:.0%} · {last['seconds']:.1f} s" if last else " · waiting"
-            )
-            st.progress(min(1.0, done / settings.epochs), text=text)
-        st.plotly_chart(learning_curves(live, x_axis), key=f"live_{job_id}")
-    else:
-        fraction = job.events[-1] if job.events else 0.0
-        st.progress(fraction, text=job.note or "Starting the sweep…")
-    st.button("Cancel", key=f"cancel_{job_id}", icon=":material/stop:", on_click=queue.cancel, args=(job_id,))
-
-
 if busy:
     with chart.container():
-        job_panel(job.id)
+        job_panel(job.id, x_axis)
 elif job is not None and job.status in (FAILED, CANCELLED) and time.monotonic() - job.finished < 120:
     if job.status == FAILED:
         st.error(f"The training stopped with an error, and nothing was kept: {job.error}")
@@ -179,15 +165,12 @@ st.caption(
 )
 if summary.get("warning"):
     st.warning(summary["warning"])
+with st.expander("Download the fine-tuned model, its model card, the curves or the workspace"):
+    downloads("train_downloads", workspace, run_id, summary)
 
 # --- predict with both models ---------------------------------------------------------------------------
 st.subheader("Try both models")
-cached = st.session_state.get("trained_models")
-if not cached or cached.get("run") != run_id:
-    with st.spinner("Loading the trained models from your workspace…"):
-        stored = workspace.run_models(run_id)
-        cached = {"run": run_id, **{which: model_from_bytes(blob) for which, blob in stored.items()}}
-    st.session_state["trained_models"] = cached
+cached = trained_models(workspace, run_id)
 draw_column, *answer_columns = st.columns([1.2, 1, 1], gap="large")
 with draw_column:
     drawing = drawing_canvas("train_canvas")

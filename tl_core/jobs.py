@@ -40,6 +40,7 @@ class Job:
     cancel_requested: bool = False
     events: list = field(default_factory=list)  # progress events, appended by the work function
     note: str = ""  # a line of progress text
+    details: dict = field(default_factory=dict)  # what pages need to show progress, e.g. {"epochs": 30}
     result: Any = None
     error: str | None = None
 
@@ -64,11 +65,18 @@ class JobQueue:
         self.most_running_at_once = 0  # for the load benchmark: never above max_concurrent
         self._ids = itertools.count(1)
 
-    def submit(self, owner: str, kind: str, work: Callable[[Job], Any], estimate_seconds: float = 10.0) -> Job:
+    def submit(
+        self,
+        owner: str,
+        kind: str,
+        work: Callable[[Job], Any],
+        estimate_seconds: float = 10.0,
+        details: dict | None = None,
+    ) -> Job:
         """Queue `work(job)`; it runs on its own thread when a slot is free. Returns the job at once."""
         with self._lock:
             self._forget_finished(older_than=FORGET_AFTER_SECONDS)
-            job = Job(next(self._ids), owner, kind, estimate_seconds)
+            job = Job(next(self._ids), owner, kind, estimate_seconds, details=dict(details or {}))
             self._jobs[job.id] = job
             self._waiting.append(job.id)
         threading.Thread(target=self._run, args=(job, work), name=f"job-{job.id}", daemon=True).start()

@@ -66,3 +66,11 @@ def keep_keras_state_between_runs() -> bool:
         return False  # a Streamlit without that hook has nothing to undo
     script_runner._clean_problem_modules = clean_without_keras
     return True
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def random_backbone_for(architecture: str):
+    """An untrained backbone of the architecture (seed 0), the "before any learning" reference. Read-only."""
+    from tl_core.feature_space import random_backbone
+
+    return random_backbone(architecture, seed=0)

@@ -24,3 +24,31 @@ def keep_in_url(key: str, value: str, default: str) -> None:
         st.query_params.pop(key, None)
     elif st.query_params.get(key) != value:
         st.query_params[key] = value
+
+
+def lesson_from_url(warn: bool = True):
+    """The run settings the address asks for (tl_core.lesson), read once per page visit.
+
+    Values that cannot be used are named in a warning and replaced by their defaults, never an error page.
+    """
+    from tl_core.lesson import lesson_from_query
+
+    lesson, problems = lesson_from_query(st.query_params.to_dict())
+    if warn and problems:
+        st.warning("Some settings in this link could not be used:\n\n- " + "\n- ".join(problems))
+    return lesson
+
+
+def preset(key: str, value) -> None:
+    """Give the widget `key` its first value (from the URL) unless the user has already set it."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def keep_settings_in_url(lesson, keys: Sequence[str] | None = None) -> None:
+    """Write the lesson's settings (or only `keys` of them) to the address; other parameters stay."""
+    from tl_core.lesson import lesson_to_query
+
+    for key, value in lesson_to_query(lesson).items():
+        if (keys is None or key in keys) and st.query_params.get(key) != value:
+            st.query_params[key] = value

@@ -58,3 +58,20 @@ def switch_to_new_workspace() -> None:
     name = new_workspace_name()
     st.session_state[QUERY_KEY] = name
     st.query_params[QUERY_KEY] = name
+
+
+def trained_models(workspace: Workspace, run_id: int) -> dict:
+    """Both trained models of a run, loaded once per session and run ({"transfer": model, "scratch": model}).
+
+    Only models this app trained and kept are loaded (see tl_core.model_io); a session keeps the latest few.
+    """
+    from tl_core.model_io import model_from_bytes
+
+    cache = st.session_state.setdefault("trained_models", {})
+    key = (workspace.name, run_id)
+    if key not in cache:
+        with st.spinner("Loading the trained models from your workspace…"):
+            cache[key] = {which: model_from_bytes(blob) for which, blob in workspace.run_models(run_id).items()}
+        for old in list(cache)[:-3]:  # the lesson page shows a run and two demonstrations at most
+            del cache[old]
+    return cache[key]

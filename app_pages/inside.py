@@ -1,0 +1,88 @@
+"""Look inside: how the digit model's features see this workspace's characters, and what the pretrained,
+fine-tuned and scratch networks each look at in a drawing."""
+
+import numpy as np
+import streamlit as st
+
+from tl_core import EmptyDrawingError, canvas_to_input, list_models
+from tl_core.charsets import CHARSETS
+from tl_core.tasks import TaskError, workspace_task
+from ui.canvas import drawing_canvas
+from ui.inside import feature_space_section, network_section
+from ui.resources import pretrained_model
+from ui.settings import lesson_from_url, preset
+from ui.workspace import current_workspace, trained_models
+
+DIGITS = [str(digit) for digit in range(10)]
+
+st.title("Look inside")
+st.write(
+    "Why does a digit model help with characters it never saw? Here you can see what its backbone makes of your "
+    "samples before any training, and what each network looks at when it reads a drawing."
+)
+workspace = current_workspace()
+try:
+    task = workspace_task(workspace)
+except TaskError as problem:
+    st.info(f"This page needs a task with samples. {problem}")
+    st.page_link("app_pages/collect.py", label="Collect samples", icon=":material/draw:")
+    st.stop()
+
+cards = {card["name"]: card for card in list_models()}
+latest = workspace.latest_run("comparison")
+if latest is not None:
+    run_id, summary = latest
+    architecture = summary["model"]
+    st.caption(
+        f"Using the models of your latest comparison on the Train page: {summary['model_title']}, "
+        f"{summary['strategy']}, {summary['epochs']} epochs."
+    )
+else:
+    preset("inside_model", lesson_from_url(warn=False).model)
+    architecture = st.selectbox(
+        "Digit model", list(cards), format_func=lambda name: cards[name]["title"], key="inside_model"
+    )
+    st.caption("Train both models on the Train page to compare the fine-tuned and scratch networks here too.")
+pretrained = pretrained_model(architecture)
+trained = trained_models(workspace, run_id) if latest is not None else {}
+
+# Built-in sets are pictured with their fresh evaluation renders (10 per class); custom classes with every sample.
+if workspace.charset in CHARSETS:
+    x, y = task.x_eval, task.y_eval
+else:
+    x, y, _ = workspace.arrays()
+labels = task.labels
+
+draw_column, space_column = st.columns([1, 3], gap="large")
+with draw_column:
+    st.markdown("**Draw one of your characters**: it appears as a star, and below, as each network sees it.")
+    drawing = drawing_canvas("inside_canvas")
+model_input = None
+if drawing is not None:
+    try:
+        model_input = canvas_to_input(drawing)
+    except EmptyDrawingError:
+        pass
+    except ValueError as bad:
+        draw_column.warning(f"That drawing could not be read: {bad}")
+
+with space_column:
+    st.subheader("Feature space")
+    scratch = (f"{workspace.name} run {run_id} scratch", trained["scratch"]) if trained else None
+    scores = feature_space_section("inside_space", architecture, pretrained, x, y, labels, model_input, scratch)
+if scores:
+    (pretrained_name, pretrained_score), (other_name, other_score) = scores.items()
+    st.info(
+        f"A sample's nearest neighbour is the same character {pretrained_score:.0%} of the time in the features "
+        f"{pretrained_name}, and {other_score:.0%} in the features {other_name}.",
+        icon=":material/lightbulb:",
+    )
+
+st.subheader("What each network sees")
+image = model_input if model_input is not None else x[0]
+if model_input is None:
+    st.caption(f"Showing a sample of {labels[int(y[0])]}; draw on the canvas above to look at your own.")
+models = {"Digit model": (pretrained, DIGITS)}
+if trained:
+    models |= {"Transfer": (trained["transfer"], summary["labels"]), "Scratch": (trained["scratch"], summary["labels"])}
+network_section("inside_networks", models, np.asarray(image, np.float32))

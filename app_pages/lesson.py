@@ -1,0 +1,354 @@
+"""The guided lesson: why transfer learning works, in seven steps. Every claim on this page is a number or a
+chart the app has just measured; the settings live in the address, so one link reproduces the lesson."""
+
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+
+from tl_core import EmptyDrawingError, canvas_to_input, list_models
+from tl_core.charsets import CHARSETS
+from tl_core.experiments import lesson_and_keep, lesson_sweep_and_keep
+from tl_core.jobs import FAILED, FINISHED
+from tl_core.lesson import (
+    DEMOS,
+    LESSON_SWEEP_SHOTS,
+    SHOTS_LIMITS,
+    Lesson,
+    labels_needed,
+    lesson_key,
+    lesson_to_query,
+    speed_and_accuracy,
+    verdict,
+)
+from tl_core.tasks import Task
+from tl_core.training import LIMITS, TrainSettings, estimate_seconds
+from tl_core.transfer import STRATEGIES
+from ui.canvas import drawing_canvas
+from ui.charts import learning_curves, sweep_chart
+from ui.downloads import downloads
+from ui.gallery import montage
+from ui.inside import feature_space_section, network_section
+from ui.job_panel import job_panel
+from ui.presenter import presenter_view
+from ui.resources import pretrained_model, pretrained_predictor, training_queue
+from ui.settings import keep_settings_in_url, lesson_from_url, preset
+from ui.workspace import current_workspace, trained_models
+
+DIGITS = [str(digit) for digit in range(10)]
+STRATEGY_WORDS = {
+    "feature-extraction": "keep the digit features as they are and train only a new head",
+    "fine-tune-top": "train a new head, then adjust the last block of digit features too",
+    "fine-tune-all": "adjust every layer a little, starting from the digit features",
+}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def lesson_task(charset: str, shots: int, seed: int) -> Task:
+    return Lesson(charset=charset, shots=shots, train=TrainSettings(seed=seed)).task()
+
+
+def curve_points(run: dict) -> list[dict]:
+    return [
+        {"epoch": i + 1, "seconds": s, "eval_accuracy": a}
+        for i, (a, s) in enumerate(zip(run["eval_accuracy"], run["epoch_seconds"], strict=True))
+    ]
+
+
+def share_link(lesson: Lesson, present: bool = False) -> str:
+    """The lesson's address without this tab's workspace, so every student works in a workspace of their own."""
+    query = lesson_to_query(lesson) | ({"present": "1"} if present else {})
+    return f"{st.context.url or ''}?{urlencode(query)}"
+
+
+# --- settings from the address, once per visit -------------------------------------------------------------
+from_url = lesson_from_url()
+for widget, value in {
+    "lesson_model": from_url.model, "lesson_set": from_url.charset, "lesson_shots": from_url.shots,
+    "lesson_strategy": from_url.train.strategy, "lesson_epochs": from_url.train.epochs,
+    "lesson_lr": from_url.train.head_learning_rate, "lesson_ft_lr": from_url.train.fine_tune_learning_rate,
+    "lesson_scratch_lr": from_url.train.scratch_learning_rate, "lesson_aug": from_url.train.augment_copies,
+    "lesson_seed": from_url.train.seed,
+}.items():  # fmt: skip
+    preset(widget, value)
+preset("present", st.query_params.get("present") == "1")
+
+present = presenter_view(st.session_state["present"])
+workspace = current_workspace()
+queue = training_queue()
+job = queue.latest(workspace.name)
+busy = job is not None and job.status not in FINISHED
+cards = {card["name"]: card for card in list_models()}
+
+st.title("Lesson: what a digit model already knows")
+st.toggle("Presenter view (large type for a projector)", key="present")
+
+# --- 1 --------------------------------------------------------------------------------------------------------
+st.header("1 · What transfer learning is")
+st.markdown(
+    "A network that learned one task has, on the way, learned to *see*: its early layers detect strokes, "
+    "curves and corners. **Transfer learning** keeps that part (the *backbone*) and trains only a new "
+    "*head* for a new task. It promises three things, and this lesson measures each of them live: "
+    "**faster training**, **better accuracy**, and **fewer labels needed**. It also shows where it does *not* help."
+)
+
+# --- 2 --------------------------------------------------------------------------------------------------------
+st.header("2 · Pick a digit model")
+architecture = st.selectbox(
+    "Digit model", list(cards), format_func=lambda name: cards[name]["title"], key="lesson_model"
+)
+card = cards[architecture]
+st.caption(card["description"])
+columns = st.columns(3)
+columns[0].metric("Held-out real MNIST digits", f"{card['heldout_accuracy']:.1%}")
+columns[1].metric("Digits drawn from strokes", f"{card['drawn_digits_accuracy']:.1%}")
+columns[2].metric("Trained on", f"{card['training_data']['train_size']:,} digits")
+st.caption(f"Figures from its model card, measured by `{card['command']}` ({card['machine']}).")
+
+# --- 3 --------------------------------------------------------------------------------------------------------
+st.header("3 · Meet a new script")
+set_column, shots_column = st.columns([2, 1])
+charset = set_column.selectbox(
+    "Characters the digit model never saw", list(CHARSETS), format_func=lambda n: CHARSETS[n].title, key="lesson_set"
+)
+shots = shots_column.number_input("Samples per class", *SHOTS_LIMITS, key="lesson_shots")
+with st.spinner("Rendering the samples…"):
+    task = lesson_task(charset, shots, st.session_state["lesson_seed"])
+labels = task.labels
+st.write(
+    f"**{len(labels)} classes**, {shots} handwriting-like samples of each to learn from ({len(task.x_train)} in all), "
+    f"and {task.eval_source} to check on. A few of them:"
+)
+firsts = [task.x_train[np.flatnonzero(task.y_train == c)[0]] for c in range(min(12, len(labels)))]
+st.image(montage(firsts, len(firsts)), width=min(720, 60 * len(firsts)), caption=" ".join(labels[: len(firsts)]))
+with st.spinner("Asking the digit model…"):
+    digit_guesses = pretrained_predictor(architecture)(np.stack(firsts[:8]))
+st.markdown(
+    "The digit model can only answer with a digit: "
+    + ", ".join(f"{labels[i]} → **{DIGITS[int(p.argmax())]}** ({p.max():.0%})" for i, p in enumerate(digit_guesses))
+    + ". Yet its features already tell these characters apart:"
+)
+draw_column, space_column = st.columns([1, 3], gap="large")
+with draw_column:
+    st.markdown("**Draw one of these characters** (optional): it appears as a star.")
+    drawing = drawing_canvas("lesson_canvas")
+model_input = None
+if drawing is not None:
+    try:
+        model_input = canvas_to_input(drawing)
+    except EmptyDrawingError:
+        model_input = None
+    except ValueError as bad:
+        draw_column.warning(f"That drawing could not be read: {bad}")
+with space_column:
+    pretrained = pretrained_model(architecture)
+    scores = feature_space_section(
+        "lesson_space", architecture, pretrained, task.x_eval, task.y_eval, labels, model_input
+    )
+if scores:
+    pretrained_score, random_score = scores.values()
+    st.info(
+        f"Before any training on {CHARSETS[charset].title.split(' (')[0]}: in the digit model's features, a sample's "
+        f"nearest neighbour is the same character **{pretrained_score:.0%}** of the time; in an untrained network's, "
+        f"**{random_score:.0%}**. That head start is what transfers.",
+        icon=":material/lightbulb:",
+    )
+
+# --- 4 --------------------------------------------------------------------------------------------------------
+st.header("4 · Train both")
+st.write(
+    "Two networks with the same architecture learn from the same samples: **transfer** starts from the digit "
+    "model's backbone, **scratch** from random weights. Both are checked after every epoch on samples they "
+    "never trained on."
+)
+strategy_column, epochs_column, seed_column = st.columns([2, 1, 1])
+strategy = strategy_column.segmented_control("Strategy", STRATEGIES, required=True, key="lesson_strategy")
+epochs = epochs_column.number_input("Epochs", *LIMITS["epochs"], key="lesson_epochs")
+seed = seed_column.number_input(
+    "Seed", *LIMITS["seed"], key="lesson_seed", help="The same seed gives the same samples and curves."
+)
+strategy_column.caption(f"Transfer will {STRATEGY_WORDS[strategy]}.")
+with st.expander("Learning rates and augmentation"):
+    rate_columns = st.columns(4)
+    head_rate = rate_columns[0].number_input(
+        "Head learning rate", *LIMITS["head_learning_rate"], format="%.4f", key="lesson_lr"
+    )
+    fine_rate = rate_columns[1].number_input(
+        "Fine-tune learning rate", *LIMITS["fine_tune_learning_rate"], format="%.5f", key="lesson_ft_lr"
+    )
+    scratch_rate = rate_columns[2].number_input(
+        "Scratch learning rate", *LIMITS["scratch_learning_rate"], format="%.4f", key="lesson_scratch_lr"
+    )
+    copies = rate_columns[3].number_input("Augmented copies", *LIMITS["augment_copies"], key="lesson_aug")
+train = TrainSettings(
+    strategy=strategy, epochs=epochs, head_learning_rate=head_rate, fine_tune_learning_rate=fine_rate,
+    scratch_learning_rate=scratch_rate, augment_copies=copies, seed=seed,
+).clamped()  # fmt: skip
+lesson = Lesson(model=architecture, charset=charset, shots=shots, train=train)
+keep_settings_in_url(lesson)
+if present != (st.query_params.get("present") == "1"):
+    if present:
+        st.query_params["present"] = "1"
+    else:
+        st.query_params.pop("present", None)
+key = lesson_key(lesson)
+
+
+def submit_lesson(which: Lesson, place: str, title: str) -> None:
+    with st.spinner("Loading the pretrained model…"):
+        model = pretrained_model(which.model)
+
+    def work(job):
+        def on_epoch(name, record):
+            job.events.append((name, record))
+
+        return lesson_and_keep(workspace, model, which, cards[which.model]["title"], on_epoch, queue.watch(job))
+
+    queue.submit(
+        workspace.name, "lesson", work, estimate_seconds=estimate_seconds(which.train, len(which.task().x_train)),
+        details={"epochs": which.train.epochs, "place": place, "title": title},
+    )  # fmt: skip
+    st.rerun()
+
+
+def running_here(place: str) -> bool:
+    if busy and job.details.get("place") == place:
+        job_panel(job.id)
+        return True
+    return False
+
+
+if st.button("Train both models", type="primary", icon=":material/play_arrow:", key="lesson_train", disabled=busy):
+    submit_lesson(lesson, "train", "Training the lesson's two models")
+running_here("train")
+if job is not None and job.status == FAILED and job.kind.startswith("lesson"):
+    st.error(f"The last lesson run stopped with an error, and nothing was kept: {job.error}")
+
+# --- 5 --------------------------------------------------------------------------------------------------------
+st.header("5 · Compare: the three promises, measured")
+found = workspace.latest_run_with("lesson", "lesson_key", key)
+if found is None:
+    st.info("Press **Train both models** in step 4: the results of these exact settings appear here.")
+else:
+    run_id, summary = found
+    numbers = speed_and_accuracy(summary)
+    st.plotly_chart(
+        learning_curves(
+            {w: curve_points(summary[w]) for w in ("transfer", "scratch")}, "seconds", 460 if present else 380
+        ),
+        key="lesson_curves",
+    )
+    st.markdown(f"**{verdict(summary)}**")
+    faster, better, fewer = st.columns(3)
+    if numbers["speedup"]:
+        faster.metric(
+            "Faster", f"{numbers['speedup']:.1f}x",
+            help="Scratch's whole training time, divided by the time transfer took to reach scratch's final accuracy.",
+        )  # fmt: skip
+        faster.caption(
+            f"Transfer reached scratch's final {numbers['scratch_final']:.0%} after "
+            f"{numbers['transfer_seconds_to_match']:.1f} s; scratch took {numbers['scratch_seconds']:.1f} s."
+        )
+    else:
+        faster.metric("Faster", "no")
+        faster.caption(f"Transfer never reached scratch's final {numbers['scratch_final']:.0%}.")
+    better.metric("Better", f"{numbers['transfer_final']:.0%}", f"{numbers['accuracy_gain']:+.0%} against scratch")
+    better.caption(f"After {summary['epochs']} epochs, on {summary['eval_source']}.")
+    sweep_found = workspace.latest_run_with("lesson-sweep", "lesson_key", key)
+    if sweep_found is None:
+        fewer.metric("Fewer labels", "?")
+        fewer.caption(f"Train both models with {', '.join(map(str, LESSON_SWEEP_SHOTS))} samples per class to see.")
+        if fewer.button("Measure it (about a minute)", key="lesson_sweep", icon=":material/insights:", disabled=busy):
+            with st.spinner("Loading the pretrained model…"):
+                model = pretrained_model(lesson.model)
+
+            def sweep_work(job):
+                def on_run(done, total, what):
+                    job.note = f"{done}/{total} runs · {what}"
+                    job.events.append(done / total)
+
+                return lesson_sweep_and_keep(workspace, model, lesson, on_run, queue.watch(job))
+
+            estimate = sum(estimate_seconds(lesson.train, k * len(labels)) for k in LESSON_SWEEP_SHOTS)
+            queue.submit(workspace.name, "lesson-sweep", sweep_work, estimate_seconds=estimate,
+                         details={"place": "sweep", "title": "Measuring how many labels each model needs"})  # fmt: skip
+            st.rerun()
+        running_here("sweep")
+    else:
+        sweep = sweep_found[1]
+        need = labels_needed(sweep)
+        if need["scratch_shots_to_match"] is None:
+            fewer.metric("Fewer labels", f">{need['largest_shots']}x", help="per class, against scratch")
+            fewer.caption(
+                f"With {need['fewest_shots']} sample per class transfer reads {need['transfer_accuracy']:.0%}; "
+                f"scratch stays below that even with {need['largest_shots']} ({need['scratch_at_largest']:.0%})."
+            )
+        else:
+            ratio = need["scratch_shots_to_match"] / need["fewest_shots"]
+            fewer.metric("Fewer labels", f"{ratio:.0f}x" if ratio > 1 else "no")
+            fewer.caption(
+                f"Transfer with {need['fewest_shots']} per class: {need['transfer_accuracy']:.0%}; scratch needed "
+                f"{need['scratch_shots_to_match']} per class to match it."
+            )
+        with st.expander("The labels check: final accuracy against samples per class"):
+            st.plotly_chart(sweep_chart(sweep), key="lesson_sweep_chart")
+    with st.expander("Take it home: the fine-tuned model, its model card, the curves"):
+        downloads("lesson_downloads", workspace, run_id, summary, with_workspace=False)
+
+# --- 6 --------------------------------------------------------------------------------------------------------
+st.header("6 · Look inside")
+if found is None:
+    st.info("Train both models in step 4 to compare what the three networks see.")
+else:
+    image = model_input if model_input is not None else task.x_eval[0]
+    shown = "Your drawing" if model_input is not None else f"A fresh render of {labels[int(task.y_eval[0])]}"
+    st.write(f"{shown}, as the digit model, the transfer model and the scratch model see it.")
+    if model_input is None:
+        st.caption("Draw a character in step 3 to look at your own.")
+    trained = trained_models(workspace, found[0])
+    network_section(
+        "lesson_inside",
+        {
+            "Digit model": (pretrained, DIGITS),
+            "Transfer": (trained["transfer"], labels),
+            "Scratch": (trained["scratch"], labels),
+        },
+        image,
+    )
+
+# --- 7 --------------------------------------------------------------------------------------------------------
+st.header("7 · When transfer does not help")
+st.write("Transfer is not magic. Two one-click demonstrations, each measured on this server now:")
+for demo_column, demo in zip(st.columns(len(DEMOS), gap="large"), DEMOS.values(), strict=True):
+    with demo_column:
+        st.subheader(demo.title)
+        st.caption(
+            f"{demo.why} ({cards[demo.lesson.model]['title']}, {CHARSETS[demo.lesson.charset].title}, "
+            f"{demo.lesson.shots} per class, {demo.lesson.train.strategy}, {demo.lesson.train.epochs} epochs.)"
+        )
+        demo_run = workspace.latest_run_with("lesson", "lesson_key", lesson_key(demo.lesson))
+        if st.button("Show me", key=f"demo_{demo.name}", icon=":material/science:", disabled=busy):
+            submit_lesson(demo.lesson, f"demo-{demo.name}", demo.title)
+        if running_here(f"demo-{demo.name}"):
+            continue
+        if demo_run is not None:
+            demo_summary = demo_run[1]
+            numbers = speed_and_accuracy(demo_summary)
+            st.markdown(f"**{verdict(demo_summary)}**")
+            st.caption(
+                f"Transfer {numbers['transfer_final']:.0%} in {demo_summary['transfer']['seconds']:.1f} s, scratch "
+                f"{numbers['scratch_final']:.0%} in {demo_summary['scratch']['seconds']:.1f} s."
+            )
+            st.plotly_chart(
+                learning_curves({w: curve_points(demo_summary[w]) for w in ("transfer", "scratch")}, "epoch", 280),
+                key=f"demo_curves_{demo.name}",
+            )
+        st.link_button("Open it as the lesson", share_link(demo.lesson, present), icon=":material/open_in_new:")
+
+# --- share ----------------------------------------------------------------------------------------------------
+st.header("Share this lesson")
+st.write(
+    "Every setting above is in this link. Each student who opens it gets the same model, characters, samples and "
+    "settings, in a workspace of their own; with the same seed their curves match yours."
+)
+st.code(share_link(lesson, present), language=None, wrap_lines=True)

@@ -1,0 +1,51 @@
+"""The live view of a training job: place in line, progress, streaming curves, a Cancel button.
+
+Pages submit work to the process-wide queue and call `job_panel(job.id)` while it runs; the panel polls the
+job twice a second in a fragment, so the rest of the page (and the user's drawing) is left alone, and
+reruns the whole page once the job has finished, which then shows the kept result.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tl_core.jobs import FINISHED, QUEUED
+from ui.charts import learning_curves
+from ui.resources import training_queue
+
+CURVE_KINDS = ("comparison", "lesson")  # jobs whose events are ("transfer" | "scratch", EpochRecord)
+
+
+@st.fragment(run_every=0.5)
+def job_panel(job_id: int, x_axis: str = "epoch") -> None:
+    """Polls a training job; a rerun caused by the user never touches the job itself."""
+    queue = training_queue()
+    job = queue.get(job_id)
+    if job is None or job.status in FINISHED:
+        st.rerun()  # the whole page then shows the finished result
+    if job.details.get("title"):
+        st.caption(job.details["title"])
+    if job.status == QUEUED:
+        st.info(
+            f"Waiting for a free trainer: number {queue.position(job)} in line, "
+            f"about {queue.estimated_wait(job):.0f} s. Your samples and settings are safe meanwhile."
+        )
+    elif job.kind in CURVE_KINDS:
+        epochs = job.details.get("epochs", 1)
+        live = {"transfer": [], "scratch": []}
+        for which, record in list(job.events):
+            live[which].append(
+                {"epoch": record.epoch, "seconds": record.seconds, "eval_accuracy": record.eval_accuracy}
+            )
+        for which in ("transfer", "scratch"):
+            done = len(live[which])
+            last = live[which][-1] if done else None
+            text = f"{which}: epoch {done}/{epochs}" + (
+                f" · {last['eval_accuracy']:.0%} · {last['seconds']:.1f} s" if last else " · waiting"
+            )
+            st.progress(min(1.0, done / epochs), text=text)
+        st.plotly_chart(learning_curves(live, x_axis), key=f"live_{job_id}")
+    else:
+        fraction = job.events[-1] if job.events else 0.0
+        st.progress(fraction, text=job.note or "Starting…")
+    st.button("Cancel", key=f"cancel_{job_id}", icon=":material/stop:", on_click=queue.cancel, args=(job_id,))
