@@ -53,7 +53,7 @@ else:
     x, y, _ = workspace.arrays()
 labels = task.labels
 
-draw_column, space_column = st.columns([1, 3], gap="large")
+draw_column, space_column = st.columns([1.4, 3], gap="medium")
 with draw_column:
     st.markdown("**Draw one of your characters**: it appears as a star, and below, as each network sees it.")
     drawing = drawing_canvas("inside_canvas")

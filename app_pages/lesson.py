@@ -128,7 +128,7 @@ st.markdown(
     + ", ".join(f"{labels[i]} → **{DIGITS[int(p.argmax())]}** ({p.max():.0%})" for i, p in enumerate(digit_guesses))
     + ". Yet its features already tell these characters apart:"
 )
-draw_column, space_column = st.columns([1, 3], gap="large")
+draw_column, space_column = st.columns([1.4, 3], gap="medium")
 with draw_column:
     st.markdown("**Draw one of these characters** (optional): it appears as a star.")
     drawing = drawing_canvas("lesson_canvas")

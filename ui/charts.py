@@ -64,10 +64,10 @@ def learning_curves(curves: dict[str, list[dict]], x_axis: str = "epoch", height
         )
     figure.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=30, b=10),
+        margin=dict(l=10, r=10, t=50, b=10),  # room for the legend above the plot
         yaxis=dict(range=[0, 1.02], tickformat=".0%", title="eval accuracy"),
         xaxis=dict(title="training seconds" if x_axis == "seconds" else "epoch", rangemode="tozero"),
-        legend=dict(orientation="h", y=1.1),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom"),
     )
     return figure
 

@@ -179,7 +179,7 @@ def network_section(key: str, models: dict[str, tuple[object, list[str]]], image
             for block in blocks:
                 h, w = block.maps.shape[1:]
                 st.image(
-                    grid_picture(block.maps, columns=8, cell=40),
+                    grid_picture(block.maps, columns=4, cell=56),
                     width="stretch",
                     caption=f"{block.block}: 8 most active of its channels ({h}x{w})",
                 )

@@ -1,0 +1,70 @@
+"""In a real Chromium: a teacher runs the guided lesson, switches to the presenter view and copies the share
+link; a student opens that link in a browser of their own and gets the same settings and the same curves."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import wait_until_idle
+
+pytestmark = pytest.mark.browser
+
+VERDICT = re.compile(r"^Transfer (helped|bought no accuracy|hurt)")
+
+
+def set_number(page, label, value):
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    wait_until_idle(page)
+
+
+def better_metric(page) -> str:
+    value = page.locator('[data-testid="stMetric"]', has_text="Better").locator('[data-testid="stMetricValue"]')
+    value.wait_for(timeout=240_000)
+    return value.inner_text().strip()
+
+
+def train_and_wait(page):
+    page.get_by_role("button", name="Train both models").click()
+    expect(page.get_by_text(VERDICT).first).to_be_visible(timeout=240_000)
+    wait_until_idle(page)
+
+
+def test_a_teacher_runs_the_lesson_and_a_student_reproduces_it_from_the_link(browser, page, app_url):
+    page.goto(f"{app_url}/lesson?workspace=teacher-room")
+    wait_until_idle(page)
+    expect(page.get_by_text(re.compile(r"nearest neighbour is the same character \d+%"))).to_be_visible(timeout=120_000)
+    set_number(page, "Samples per class", 2)
+    set_number(page, "Epochs", 5)
+    assert "shots=2" in page.url and "epochs=5" in page.url and "workspace=teacher-room" in page.url
+    train_and_wait(page)
+    teacher_better = better_metric(page)
+    expect(page.locator('[data-testid="stMetric"]', has_text="Faster")).to_be_visible()
+
+    # Presenter view: large type, no sidebar, and it is part of the link.
+    page.get_by_text("Presenter view (large type for a projector)").click()
+    wait_until_idle(page)
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
+    size = page.locator('[data-testid="stMain"] p').first.evaluate("p => parseFloat(getComputedStyle(p).fontSize)")
+    assert size >= 22, size
+    link = page.locator('[data-testid="stCode"] code').last.inner_text().strip()
+    assert "present=1" in link and "shots=2" in link and "epochs=5" in link and "workspace" not in link
+
+    # A student opens the link in a browser of their own.
+    student = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    try:
+        student.goto(link)
+        wait_until_idle(student)
+        expect(student.get_by_label("Samples per class", exact=True)).to_have_value("2", timeout=60_000)
+        expect(student.get_by_label("Epochs", exact=True)).to_have_value("5")
+        assert re.search(r"workspace=ws-[0-9a-f]{6}", student.url), student.url  # a workspace of their own
+        train_and_wait(student)
+        assert better_metric(student) == teacher_better  # same seed, same samples: the same final accuracy
+
+        # One-click demonstration of where transfer does not help: the dense-only backbone.
+        student.get_by_role("button", name="Show me").nth(1).click()
+        expect(student.get_by_text(VERDICT)).to_have_count(2, timeout=240_000)
+    finally:
+        student.context.close()

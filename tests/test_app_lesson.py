@@ -1,0 +1,120 @@
+"""AppTests of the guided lesson and the Look inside page: settings come from the link, bad links are
+explained, a lesson run shows the three measured benefits, and Look inside works with and without a run."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tl_core.collect import autofill
+from tl_core.lesson import Lesson, lesson_key, lesson_to_query
+from tl_core.training import TrainSettings
+from tl_core.workspace import WorkspaceStore
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+pytestmark = pytest.mark.slow
+
+SHARED = Lesson(
+    model="lenet5", charset="katakana", shots=2,
+    train=TrainSettings(strategy="fine-tune-top", epochs=3, head_learning_rate=0.02, seed=5),
+)  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("TL_DATA_DIR", str(tmp_path))
+    return WorkspaceStore(tmp_path / "workspaces.sqlite3")
+
+
+def open_page(page, query):
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update(query)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def metric(at, label):
+    return next(m for m in at.metric if m.label == label)
+
+
+def wait_for_run(at, workspace, kind, key, seconds=240):
+    deadline = time.monotonic() + seconds
+    while workspace.latest_run_with(kind, "lesson_key", key) is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception, at.exception
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_a_shared_link_sets_every_widget(store):
+    at = open_page("app_pages/lesson.py", {"workspace": "student", **lesson_to_query(SHARED)})
+    assert at.selectbox(key="lesson_model").value == "lenet5"
+    assert at.selectbox(key="lesson_set").value == "katakana"
+    assert at.number_input(key="lesson_shots").value == 2
+    assert at.number_input(key="lesson_epochs").value == 3
+    assert at.number_input(key="lesson_lr").value == pytest.approx(0.02)
+    assert at.number_input(key="lesson_seed").value == 5
+    assert at.session_state["lesson_strategy"] == "fine-tune-top"
+    assert not at.warning
+    share = at.code[0].value
+    assert "workspace=" not in share  # each student gets a workspace of their own
+    assert share.endswith("?" + "&".join(f"{k}={v}" for k, v in lesson_to_query(SHARED).items()))
+
+
+def test_a_broken_link_is_explained_and_repaired(store):
+    at = open_page("app_pages/lesson.py", {"workspace": "broken", "model": "gpt", "shots": "lots", "epochs": "9"})
+    assert len(at.warning) == 1 and "'model=gpt' is not one of" in at.warning[0].value
+    assert "'shots=lots' is not a number" in at.warning[0].value
+    assert at.selectbox(key="lesson_model").value == "compact-gap" and at.number_input(key="lesson_shots").value == 5
+    assert at.number_input(key="lesson_epochs").value == 9  # the good values of a link are kept
+    assert at.query_params["model"] == "compact-gap" and at.query_params["shots"] == "5"
+
+
+def test_a_lesson_run_shows_the_measured_benefits(store):
+    at = open_page("app_pages/lesson.py", {"workspace": "teacher", **lesson_to_query(SHARED)})
+    assert any("nearest neighbour is the same character" in info.value for info in at.info)
+    button(at, "Train both models").click().run()
+    workspace = store.workspace("teacher")
+    wait_for_run(at, workspace, "lesson", lesson_key(SHARED))
+    _, summary = workspace.latest_run_with("lesson", "lesson_key", lesson_key(SHARED))
+    final = summary["transfer"]["eval_accuracy"][-1]
+    assert metric(at, "Better").value == f"{final:.0%}"
+    assert metric(at, "Fewer labels").value == "?"
+    verdicts = [m.value for m in at.markdown if m.value.startswith("**Transfer")]
+    assert verdicts and any(word in verdicts[0] for word in ("helped", "bought no accuracy", "hurt"))
+    # step 6 now looks inside all three networks
+    headings = [h.value for h in at.markdown if h.value.startswith("#### ")]
+    assert headings == ["#### Digit model", "#### Transfer", "#### Scratch"]
+
+
+def test_look_inside_without_and_with_a_run(store):
+    workspace = store.workspace("inside")
+    workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
+    autofill(workspace, 2)
+    at = open_page("app_pages/inside.py", {"workspace": "inside"})
+    assert [m.label for m in at.metric] == ["Nearest neighbour is the same character"] * 2
+    assert [h.value for h in at.markdown if h.value.startswith("#### ")] == ["#### Digit model"]
+
+    at = open_page("app_pages/train.py", {"workspace": "inside", "epochs": "2"})
+    button(at, "Train both models").click().run()
+    deadline = time.monotonic() + 240
+    while workspace.latest_run("comparison") is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    at = open_page("app_pages/inside.py", {"workspace": "inside"})
+    assert [h.value for h in at.markdown if h.value.startswith("#### ")] == [
+        "#### Digit model", "#### Transfer", "#### Scratch"
+    ]  # fmt: skip
+    assert at.segmented_control(key="inside_space_other") is not None
+
+
+def test_look_inside_asks_for_samples_first(store):
+    at = open_page("app_pages/inside.py", {"workspace": "nothing"})
+    assert any("needs a task with samples" in info.value for info in at.info)
