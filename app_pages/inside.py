@@ -6,6 +6,7 @@ import streamlit as st
 
 from tl_core import EmptyDrawingError, canvas_to_input, list_models
 from tl_core.charsets import CHARSETS
+from tl_core.feature_space import neighbour_accuracy
 from tl_core.tasks import TaskError, workspace_task
 from ui.canvas import drawing_canvas
 from ui.inside import feature_space_section, network_section
@@ -72,9 +73,11 @@ with space_column:
     scores = feature_space_section("inside_space", architecture, pretrained, x, y, labels, model_input, scratch)
 if scores:
     (pretrained_name, pretrained_score), (other_name, other_score) = scores.items()
+    pixel_score = neighbour_accuracy(x.reshape(len(x), -1), y)
     st.info(
         f"A sample's nearest neighbour is the same character {pretrained_score:.0%} of the time in the features "
-        f"{pretrained_name}, and {other_score:.0%} in the features {other_name}.",
+        f"{pretrained_name}, {other_score:.0%} in the features {other_name}, and {pixel_score:.0%} comparing raw "
+        "pixels.",
         icon=":material/lightbulb:",
     )
 

@@ -9,6 +9,7 @@ import streamlit as st
 from tl_core import EmptyDrawingError, canvas_to_input, list_models
 from tl_core.charsets import CHARSETS
 from tl_core.experiments import lesson_and_keep, lesson_sweep_and_keep
+from tl_core.feature_space import neighbour_accuracy
 from tl_core.jobs import FAILED, FINISHED
 from tl_core.lesson import (
     DEMOS,
@@ -147,10 +148,17 @@ with space_column:
     )
 if scores:
     pretrained_score, random_score = scores.values()
+    pixel_score = neighbour_accuracy(task.x_eval.reshape(len(task.x_eval), -1), task.y_eval)
     st.info(
         f"Before any training on {CHARSETS[charset].title.split(' (')[0]}: in the digit model's features, a sample's "
         f"nearest neighbour is the same character **{pretrained_score:.0%}** of the time; in an untrained network's, "
-        f"**{random_score:.0%}**. That head start is what transfers.",
+        f"**{random_score:.0%}**, and comparing raw pixels, **{pixel_score:.0%}**. "
+        + (
+            "The digit features group the new characters better than the pixels themselves: that head start is "
+            "what transfers."
+            if pretrained_score > pixel_score + 0.02
+            else "Here the digit features group them no better than raw pixels do: expect little help from transfer."
+        ),
         icon=":material/lightbulb:",
     )
 
