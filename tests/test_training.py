@@ -164,3 +164,35 @@ def test_a_small_held_out_split_comes_with_a_warning():
     assert task.warning and "says little" in task.warning
     big = held_out_task(np.zeros((60, 28, 28), np.float32), np.repeat(np.arange(3), 20), ["a", "b", "c"])
     assert big.warning is None and len(big.y_eval) == 15
+
+
+def test_a_seed_gives_the_same_curves_while_other_threads_build_models(zoo, small_task):
+    """A classroom server loads and builds models on page threads while a training thread seeds and builds
+    its own; the shared Keras generator must not let them change each other's initial weights."""
+    import threading
+
+    from tl_core.feature_space import random_backbone
+    from tl_core.model_io import model_from_bytes, model_to_bytes
+
+    settings = TrainSettings(strategy="fine-tune-top", epochs=2, seed=11)
+    alone = compare(zoo["compact-gap"], "compact-gap", small_task, settings)
+    saved = model_to_bytes(alone.scratch.model)
+    stop = threading.Event()
+
+    def page_threads():
+        while not stop.is_set():
+            model_from_bytes(saved)
+            random_backbone("lenet5", seed=1)
+
+    others = [threading.Thread(target=page_threads, daemon=True) for _ in range(2)]
+    for thread in others:
+        thread.start()
+    try:
+        busy = [compare(zoo["compact-gap"], "compact-gap", small_task, settings) for _ in range(2)]
+    finally:
+        stop.set()
+        for thread in others:
+            thread.join()
+    for result in busy:
+        for which in ("transfer", "scratch"):
+            assert [r.loss for r in getattr(result, which).curve] == [r.loss for r in getattr(alone, which).curve]

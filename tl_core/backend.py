@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 @functools.cache
@@ -47,3 +50,24 @@ def keras():
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow so a run is repeatable on the same machine."""
     keras().utils.set_random_seed(seed)
+
+
+# Keras draws initial weights from one process-wide generator. Building any model consumes it, so a page
+# loading a model while a training thread seeds and builds its own would change that training's weights.
+# Seeding-and-building, and every other model build, take turns on this lock; then a seed means one result.
+_BUILDING = threading.RLock()
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed, then build models inside the block: no other thread builds a model in between."""
+    with _BUILDING:
+        seed_everything(seed)
+        yield
+
+
+@contextmanager
+def building() -> Iterator[None]:
+    """Build or load models inside the block, never in the middle of another thread's seeded build."""
+    with _BUILDING:
+        yield

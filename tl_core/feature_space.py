@@ -17,7 +17,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from tl_core.backend import keras
+from tl_core.backend import seeded
 from tl_core.models import backbone_of, build_backbone
 
 
@@ -40,8 +40,8 @@ def embed(model_or_backbone, images: np.ndarray, batch_size: int = 512) -> np.nd
 
 def random_backbone(architecture: str, seed: int = 0):
     """The architecture's backbone with fresh random weights (the same weights for the same seed)."""
-    keras().utils.set_random_seed(seed)
-    return build_backbone(architecture)
+    with seeded(seed):
+        return build_backbone(architecture)
 
 
 def neighbour_accuracy(features: np.ndarray, labels: np.ndarray) -> float:

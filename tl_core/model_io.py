@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tl_core.backend import keras
+from tl_core.backend import building, keras
 
 
 def model_to_bytes(model) -> bytes:
@@ -22,4 +22,5 @@ def model_from_bytes(data: bytes):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         path.write_bytes(data)
-        return keras().models.load_model(path, compile=False, safe_mode=True)
+        with building():  # loading builds layers, which draws from Keras' shared generator
+            return keras().models.load_model(path, compile=False, safe_mode=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from tl_core.augment import SampleAugment, jitter_copies
-from tl_core.backend import keras, seed_everything
+from tl_core.backend import building, keras, seed_everything, seeded
 from tl_core.models import assemble
 from tl_core.tasks import Task
 from tl_core.transfer import (
@@ -205,7 +205,7 @@ def train_transfer(pretrained_model, architecture, task, plan, settings, progres
     if settings.strategy == "feature-extraction":
         return _train_head_on_embeddings(pretrained_model, architecture, run)
     n_classes = len(task.labels)
-    with run.clock.running():
+    with run.clock.running(), seeded(settings.seed):
         model = transfer_model(pretrained_model, architecture, n_classes)  # seeded new head
     if settings.strategy == "fine-tune-all":
         phases = [(0, settings.epochs, unfreeze_all, settings.fine_tune_learning_rate)]
@@ -219,7 +219,8 @@ def train_transfer(pretrained_model, architecture, task, plan, settings, progres
     for start, stop, configure, learning_rate in phases:
 
         def build(configure=configure):
-            compiled = transfer_model(pretrained_model, architecture, n_classes)
+            with building():
+                compiled = transfer_model(pretrained_model, architecture, n_classes)
             configure(compiled)
             return compiled
 
@@ -238,11 +239,15 @@ def train_transfer(pretrained_model, architecture, task, plan, settings, progres
 def train_scratch(architecture, task, plan, settings, progress=None, should_stop=None) -> RunResult:
     seed_everything(settings.seed)
     run = _Run("scratch", task, plan, settings, progress, should_stop)
-    with run.clock.running():
+    with run.clock.running(), seeded(settings.seed):
         fresh = scratch_model(architecture, len(task.labels))  # seeded initial weights
     n_classes = len(task.labels)
     key = ("scratch", architecture, n_classes)
-    build = lambda: scratch_model(architecture, n_classes)  # noqa: E731
+
+    def build():
+        with building():
+            return scratch_model(architecture, n_classes)
+
     run.clock.start()  # borrowing (the first time: building and compiling) counts as training
     with MODEL_POOL.borrow(fresh, key, build, settings.scratch_learning_rate) as compiled:
         run.fit(compiled, 0, settings.epochs)

@@ -11,7 +11,7 @@ After any change of `trainable` the model must be compiled again: `compile_for` 
 
 from __future__ import annotations
 
-from tl_core.backend import keras
+from tl_core.backend import building, keras
 from tl_core.models import assemble, backbone_of, block_names, build_classifier, build_head, get_architecture
 
 STRATEGIES = ("feature-extraction", "fine-tune-top", "fine-tune-all")
@@ -27,7 +27,8 @@ def validate_strategy(strategy: str) -> str:
 def clone_backbone(pretrained_model):
     """A trainable copy of a zoo model's backbone with its pretrained weights (the zoo model stays untouched)."""
     source = backbone_of(pretrained_model)
-    copy = keras().models.clone_model(source)
+    with building():  # cloning builds layers, which draws from Keras' shared generator
+        copy = keras().models.clone_model(source)
     copy.set_weights(source.get_weights())
     return copy
 

@@ -32,14 +32,15 @@ def load_model(name: str, models_dir: Path = MODELS_DIR):
 
     The file's sha256 must match its card, so a corrupted or swapped file is refused rather than loaded.
     """
-    from tl_core.backend import keras
+    from tl_core.backend import building, keras
     from tl_core.pretrain import sha256_of
 
     card = model_card(name, models_dir)
     path = models_dir / card["file"]
     if sha256_of(path) != card["sha256"]:
         raise ValueError(f"{path.name} does not match the sha256 on its model card; re-run pretraining.")
-    return keras().models.load_model(path, compile=False, safe_mode=True)
+    with building():  # loading builds layers, which draws from Keras' shared generator
+        return keras().models.load_model(path, compile=False, safe_mode=True)
 
 
 def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
