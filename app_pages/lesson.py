@@ -219,8 +219,16 @@ def submit_lesson(which: Lesson, place: str, title: str) -> None:
     st.rerun()
 
 
+LESSON_PLACES = ("train", "sweep", *(f"demo-{name}" for name in DEMOS))
+
+
 def running_here(place: str) -> bool:
-    if busy and job.details.get("place") == place:
+    """Show the running job here if it was started here (step 4 also shows jobs from other pages)."""
+    started_here = busy and job.details.get("place") == place
+    from_elsewhere = busy and place == "train" and job.details.get("place") not in LESSON_PLACES
+    if from_elsewhere:
+        st.info("A training of this workspace started on another page is running; the lesson waits for it.")
+    if started_here or from_elsewhere:
         job_panel(job.id)
         return True
     return False
@@ -237,6 +245,12 @@ st.header("5 · Compare: the three promises, measured")
 found = workspace.latest_run_with("lesson", "lesson_key", key)
 if found is None:
     st.info("Press **Train both models** in step 4: the results of these exact settings appear here.")
+    if (previous := workspace.latest_run("lesson")) is not None and "lesson" in previous[1]:
+        st.link_button(
+            "Your last lesson run used other settings: open it",
+            f"?{urlencode({'workspace': workspace.name, **previous[1]['lesson']})}",
+            icon=":material/history:",
+        )
 else:
     run_id, summary = found
     numbers = speed_and_accuracy(summary)
@@ -298,7 +312,7 @@ else:
                 f"Transfer with {need['fewest_shots']} per class: {need['transfer_accuracy']:.0%}; scratch needed "
                 f"{need['scratch_shots_to_match']} per class to match it."
             )
-        with st.expander("The labels check: final accuracy against samples per class"):
+        with st.expander("The labels check: final accuracy against samples per class (one seed each)"):
             st.plotly_chart(sweep_chart(sweep), key="lesson_sweep_chart")
     with st.expander("Take it home: the fine-tuned model, its model card, the curves"):
         downloads("lesson_downloads", workspace, run_id, summary, with_workspace=False)

@@ -118,3 +118,18 @@ def test_look_inside_without_and_with_a_run(store):
 def test_look_inside_asks_for_samples_first(store):
     at = open_page("app_pages/inside.py", {"workspace": "nothing"})
     assert any("needs a task with samples" in info.value for info in at.info)
+
+
+def test_look_inside_with_too_few_samples_to_picture_says_so(store):
+    import numpy as np
+
+    from tl_core.workspace import encode_png
+
+    workspace = store.workspace("two")
+    workspace.start_task(["circle", "cross"])
+    rng = np.random.default_rng(0)
+    for label in ("circle", "cross"):
+        workspace.add_sample(label, rng.random((28, 28), dtype=np.float32), encode_png(np.zeros((8, 8, 4), np.uint8)))
+    at = open_page("app_pages/inside.py", {"workspace": "two"})
+    assert any("at least three samples" in info.value for info in at.info)
+    assert [h.value for h in at.markdown if h.value.startswith("#### ")] == ["#### Digit model"]

@@ -100,3 +100,44 @@ def test_out_of_range_epochs_never_reach_the_engine(store, epochs):
     at.number_input(key="train_epochs").set_value(epochs).run()
     assert not at.exception
     assert 1 <= at.number_input(key="train_epochs").value <= 200  # the widget refuses values outside LIMITS
+
+
+def test_run_settings_come_from_the_link_and_stay_in_it(store):
+    workspace = store.workspace("linked")
+    workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update({"workspace": "linked", "model": "lenet5", "strategy": "fine-tune-top", "epochs": "7",
+                            "lr": "0.02", "seed": "9"})  # fmt: skip
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception, at.exception
+    # no samples yet: the page asks for them, and the link's settings wait in the address
+    autofill(workspace, 1)
+    at.run()
+    assert at.selectbox(key="train_model").value == "lenet5"
+    assert at.session_state["train_strategy"] == "fine-tune-top"
+    assert at.number_input(key="train_epochs").value == 7
+    assert at.number_input(key="setting_head_learning_rate").value == pytest.approx(0.02)
+    assert at.number_input(key="setting_seed").value == 9
+    at.number_input(key="train_epochs").set_value(12).run()
+    assert at.query_params["epochs"] == "12" and at.query_params["model"] == "lenet5"
+    assert "set" not in at.query_params  # the character set is the workspace's, not the link's
+
+
+def test_custom_classes_with_one_sample_each_train_without_an_evaluation(store):
+    workspace = store.workspace("tiny")
+    workspace.start_task(["circle", "cross"])
+    rng = np.random.default_rng(0)
+    for label in ("circle", "cross"):
+        workspace.add_sample(label, rng.random((28, 28), dtype=np.float32), encode_png(np.zeros((8, 8, 4), np.uint8)))
+    at = open_train("tiny")
+    assert any("could be held out" in warning.value for warning in at.warning)
+    at.number_input(key="train_epochs").set_value(2).run()
+    button(at, "Train both models").click().run()
+    deadline = time.monotonic() + 240
+    while workspace.latest_run("comparison") is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception, at.exception
+    at.run()
+    assert not at.exception, at.exception
+    assert any("nothing to compare" in m.value for m in at.markdown)

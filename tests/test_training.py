@@ -4,6 +4,7 @@ import json
 import math
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -196,3 +197,19 @@ def test_a_seed_gives_the_same_curves_while_other_threads_build_models(zoo, smal
     for result in busy:
         for which in ("transfer", "scratch"):
             assert [r.loss for r in getattr(result, which).curve] == [r.loss for r in getattr(alone, which).curve]
+
+
+def test_two_class_feature_extraction_gives_a_two_way_softmax_that_agrees_with_its_curve(zoo):
+    """scikit-learn keeps one logistic unit for two classes; the Keras head must still give both classes."""
+    task = charset_task("kanji-numerals", 3, seed=2)
+    two = np.isin(task.y_train, [0, 1])
+    keep = np.isin(task.y_eval, [0, 1])
+    task = replace(task, labels=task.labels[:2], x_train=task.x_train[two], y_train=task.y_train[two],
+                   x_eval=task.x_eval[keep], y_eval=task.y_eval[keep])  # fmt: skip
+    settings = TrainSettings(epochs=3).clamped()
+    result = train_transfer(zoo["compact-gap"], "compact-gap", task, epoch_plan(task, settings), settings)
+    probabilities = result.model.predict(task.x_eval[..., None], verbose=0)
+    assert probabilities.shape == (len(task.x_eval), 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+    accuracy = np.mean(probabilities.argmax(axis=1) == task.y_eval)
+    assert accuracy == pytest.approx(result.final_accuracy)  # the Keras model is the classifier that was measured

@@ -75,7 +75,8 @@ def held_out_task(x: np.ndarray, y: np.ndarray, labels: list[str], seed: int = 0
         n_eval = len(members) // 4 if len(members) >= 8 else (1 if len(members) >= 2 else 0)
         eval_index.extend(members[:n_eval])
         train_index.extend(members[n_eval:])
-    train_index, eval_index = np.sort(train_index), np.sort(eval_index)
+    # (as int arrays even when empty: an empty list would become a float array, which cannot index)
+    train_index, eval_index = np.sort(np.array(train_index, np.int64)), np.sort(np.array(eval_index, np.int64))
     per_class = np.bincount(y[eval_index], minlength=len(labels)) if len(eval_index) else np.zeros(len(labels))
     warning = None
     if per_class.min() < MIN_EVAL_PER_CLASS:

@@ -392,9 +392,21 @@ def _train_head_on_embeddings(pretrained_model, architecture, run: _Run) -> RunR
         if not run.report(epoch + 1, classifier.loss_, train_accuracy, eval_accuracy):
             break
     head = new_head(backbone, len(task.labels), architecture)
-    head.get_layer("classes").set_weights([classifier.coefs_[0], classifier.intercepts_[0]])
+    head.get_layer("classes").set_weights(_softmax_weights(classifier.coefs_[0], classifier.intercepts_[0]))
     run.result.model = assemble(backbone, head, name=f"{architecture}-transfer")
     return run.result
+
+
+def _softmax_weights(kernel: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
+    """scikit-learn's output layer as the Keras softmax head's weights.
+
+    With two classes scikit-learn keeps one logistic unit z (P(class 1) = sigmoid(z)); a softmax over the
+    logits (0, z) gives exactly the same probabilities, so class 0 gets zero weights.
+    """
+    if kernel.shape[1] == 1:
+        kernel = np.concatenate([np.zeros_like(kernel), kernel], axis=1)
+        bias = np.concatenate([np.zeros_like(bias), bias])
+    return [kernel, bias]
 
 
 def _batches(x, y, per_epoch, batch_size):

@@ -56,7 +56,9 @@ def learning_curves(curves: dict[str, list[dict]], x_axis: str = "epoch", height
                 x=[p["seconds"] if x_axis == "seconds" else p["epoch"] for p in points],
                 y=[p["eval_accuracy"] for p in points],
                 mode="lines+markers",
-                name=f"{which} ({points[-1]['eval_accuracy']:.0%})" if points else which,
+                name=f"{which} ({points[-1]['eval_accuracy']:.0%})"
+                if points and points[-1]["eval_accuracy"] is not None
+                else which,
                 line=dict(color=RUN_COLOURS[which], width=3),
                 marker=dict(size=5),
                 hovertemplate=f"{which}<br>%{{x}}<br>eval accuracy %{{y:.1%}}<extra></extra>",

@@ -98,12 +98,14 @@ def feature_space_section(
     data_key = fingerprint(x, y)
     drawing_key = fingerprint(drawing) if drawing is not None else "none"
     spaces = {}
+    models = {"pretrained on digits": (architecture, pretrained), other_name: others[other_name]}
     with st.spinner("Projecting the features…"):
-        for name, (model_key, model) in {
-            "pretrained on digits": (architecture, pretrained),
-            other_name: others[other_name],
-        }.items():
-            spaces[name] = _space(f"{model_key} {drawing_key}", data_key, tuple(shown), model, x, y, drawing)
+        try:
+            for name, (model_key, model) in models.items():
+                spaces[name] = _space(f"{model_key} {drawing_key}", data_key, tuple(shown), model, x, y, drawing)
+        except ValueError as too_few:
+            st.info(f"{too_few} Add samples of the characters shown, or choose more of them.")
+            return {}
     columns = st.columns(2)
     for column, (name, space) in zip(columns, spaces.items(), strict=True):
         column.plotly_chart(feature_space_chart(space, labels, f"Features {name}"), key=f"{key}_{name}")

@@ -40,9 +40,13 @@ def job_panel(job_id: int, x_axis: str = "epoch") -> None:
         for which in ("transfer", "scratch"):
             done = len(live[which])
             last = live[which][-1] if done else None
-            text = f"{which}: epoch {done}/{epochs}" + (
-                f" · {last['eval_accuracy']:.0%} · {last['seconds']:.1f} s" if last else " · waiting"
-            )
+            text = f"{which}: epoch {done}/{epochs}"
+            if last is None:
+                text += " · waiting"
+            elif last["eval_accuracy"] is not None:
+                text += f" · {last['eval_accuracy']:.0%} · {last['seconds']:.1f} s"
+            else:
+                text += f" · {last['seconds']:.1f} s (no samples to evaluate on)"
             st.progress(min(1.0, done / epochs), text=text)
         st.plotly_chart(learning_curves(live, x_axis), key=f"live_{job_id}")
     else:

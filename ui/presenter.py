@@ -11,7 +11,8 @@ _LARGE = """
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label { font-size: 1.45rem !important; }
 [data-testid="stMain"] h1 { font-size: 3.2rem !important; }
 [data-testid="stMain"] h2 { font-size: 2.4rem !important; }
-[data-testid="stMetricValue"] { font-size: 3.4rem !important; }
+[data-testid="stMain"] [data-testid="stMetricValue"] p { font-size: 3.6rem !important; line-height: 1.2; }
+[data-testid="stMain"] input, [data-testid="stMain"] [data-baseweb="select"] div { font-size: 1.3rem !important; }
 [data-testid="stCaptionContainer"] p { font-size: 1.15rem !important; }
 </style>
 """
