@@ -8,7 +8,7 @@ import streamlit as st
 
 from tl_core import EmptyDrawingError, canvas_to_input, list_models
 from tl_core.charsets import CHARSETS
-from tl_core.experiments import lesson_and_keep, lesson_sweep_and_keep
+from tl_core.experiments import lesson_sweep_and_keep, shared_lesson_work
 from tl_core.feature_space import neighbour_accuracy
 from tl_core.jobs import FAILED, FINISHED
 from tl_core.lesson import (
@@ -16,7 +16,6 @@ from tl_core.lesson import (
     LESSON_SWEEP_SHOTS,
     SHOTS_LIMITS,
     Lesson,
-    labels_needed,
     lesson_key,
     lesson_to_query,
     speed_and_accuracy,
@@ -25,8 +24,9 @@ from tl_core.lesson import (
 from tl_core.tasks import Task
 from tl_core.training import LIMITS, TrainSettings, estimate_seconds
 from tl_core.transfer import STRATEGIES
+from ui.benefits import faster_and_better, fewer_labels
 from ui.canvas import drawing_canvas
-from ui.charts import learning_curves, sweep_chart
+from ui.charts import curve_points, learning_curves, sweep_chart
 from ui.downloads import downloads
 from ui.gallery import montage
 from ui.inside import feature_space_section, network_section
@@ -47,13 +47,6 @@ STRATEGY_WORDS = {
 @st.cache_data(max_entries=16, show_spinner=False)
 def lesson_task(charset: str, shots: int, seed: int) -> Task:
     return Lesson(charset=charset, shots=shots, train=TrainSettings(seed=seed)).task()
-
-
-def curve_points(run: dict) -> list[dict]:
-    return [
-        {"epoch": i + 1, "seconds": s, "eval_accuracy": a}
-        for i, (a, s) in enumerate(zip(run["eval_accuracy"], run["epoch_seconds"], strict=True))
-    ]
 
 
 def share_link(lesson: Lesson, present: bool = False) -> str:
@@ -206,15 +199,11 @@ def submit_lesson(which: Lesson, place: str, title: str) -> None:
     with st.spinner("Loading the pretrained model…"):
         model = pretrained_model(which.model)
 
-    def work(job):
-        def on_epoch(name, record):
-            job.events.append((name, record))
-
-        return lesson_and_keep(workspace, model, which, cards[which.model]["title"], on_epoch, queue.watch(job))
-
+    # Shared: students who press Train on the same lesson while it waits or runs join this one training.
+    work = shared_lesson_work(workspace, model, which, cards[which.model]["title"], queue)
     queue.submit(
         workspace.name, "lesson", work, estimate_seconds=estimate_seconds(which.train, len(which.task().x_train)),
-        details={"epochs": which.train.epochs, "place": place, "title": title},
+        details={"epochs": which.train.epochs, "place": place, "title": title}, share_key=lesson_key(which),
     )  # fmt: skip
     st.rerun()
 
@@ -229,7 +218,7 @@ def running_here(place: str) -> bool:
     if from_elsewhere:
         st.info("A training of this workspace started on another page is running; the lesson waits for it.")
     if started_here or from_elsewhere:
-        job_panel(job.id)
+        job_panel(job.id, owner=workspace.name)
         return True
     return False
 
@@ -253,7 +242,6 @@ if found is None:
         )
 else:
     run_id, summary = found
-    numbers = speed_and_accuracy(summary)
     st.plotly_chart(
         learning_curves(
             {w: curve_points(summary[w]) for w in ("transfer", "scratch")}, "seconds", 460 if present else 380
@@ -262,20 +250,7 @@ else:
     )
     st.markdown(f"**{verdict(summary)}**")
     faster, better, fewer = st.columns(3)
-    if numbers["speedup"]:
-        faster.metric(
-            "Faster", f"{numbers['speedup']:.1f}x",
-            help="Scratch's whole training time, divided by the time transfer took to reach scratch's final accuracy.",
-        )  # fmt: skip
-        faster.caption(
-            f"Transfer reached scratch's final {numbers['scratch_final']:.0%} after "
-            f"{numbers['transfer_seconds_to_match']:.1f} s; scratch took {numbers['scratch_seconds']:.1f} s."
-        )
-    else:
-        faster.metric("Faster", "no")
-        faster.caption(f"Transfer never reached scratch's final {numbers['scratch_final']:.0%}.")
-    better.metric("Better", f"{numbers['transfer_final']:.0%}", f"{numbers['accuracy_gain']:+.0%} against scratch")
-    better.caption(f"After {summary['epochs']} epochs, on {summary['eval_source']}.")
+    faster_and_better(faster, better, summary)
     sweep_found = workspace.latest_run_with("lesson-sweep", "lesson_key", key)
     if sweep_found is None:
         fewer.metric("Fewer labels", "?")
@@ -298,20 +273,7 @@ else:
         running_here("sweep")
     else:
         sweep = sweep_found[1]
-        need = labels_needed(sweep)
-        if need["scratch_shots_to_match"] is None:
-            fewer.metric("Fewer labels", f">{need['largest_shots']}x", help="per class, against scratch")
-            fewer.caption(
-                f"With {need['fewest_shots']} sample per class transfer reads {need['transfer_accuracy']:.0%}; "
-                f"scratch stays below that even with {need['largest_shots']} ({need['scratch_at_largest']:.0%})."
-            )
-        else:
-            ratio = need["scratch_shots_to_match"] / need["fewest_shots"]
-            fewer.metric("Fewer labels", f"{ratio:.0f}x" if ratio > 1 else "no")
-            fewer.caption(
-                f"Transfer with {need['fewest_shots']} per class: {need['transfer_accuracy']:.0%}; scratch needed "
-                f"{need['scratch_shots_to_match']} per class to match it."
-            )
+        fewer_labels(fewer, sweep)
         with st.expander("The labels check: final accuracy against samples per class (one seed each)"):
             st.plotly_chart(sweep_chart(sweep), key="lesson_sweep_chart")
     with st.expander("Take it home: the fine-tuned model, its model card, the curves"):
@@ -373,4 +335,5 @@ st.write(
     "Every setting above is in this link. Each student who opens it gets the same model, characters, samples and "
     "settings, in a workspace of their own; with the same seed their curves match yours."
 )
-st.code(share_link(lesson, present), language=None, wrap_lines=True)
+st.code(share_link(lesson), language=None, wrap_lines=True)
+st.caption("The presenter view stays on your screen only: students open the link in the normal view.")

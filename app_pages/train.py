@@ -17,7 +17,7 @@ from tl_core.tasks import TaskError, sweep_task_maker, workspace_task
 from tl_core.training import LIMITS, TrainSettings, estimate_seconds
 from tl_core.transfer import STRATEGIES
 from ui.canvas import drawing_canvas
-from ui.charts import RUN_COLOURS, confusion_heatmap, learning_curves, sweep_chart, top_k_bars
+from ui.charts import RUN_COLOURS, confusion_heatmap, curve_points, learning_curves, sweep_chart, top_k_bars
 from ui.downloads import downloads
 from ui.job_panel import job_panel
 from ui.resources import pretrained_model, training_queue
@@ -132,16 +132,9 @@ if st.button("Train both models", type="primary", key="train", icon=":material/p
 chart = st.empty()
 
 
-def curve_points(run: dict) -> list[dict]:
-    return [
-        {"epoch": i + 1, "seconds": s, "eval_accuracy": a}
-        for i, (a, s) in enumerate(zip(run["eval_accuracy"], run["epoch_seconds"], strict=True))
-    ]
-
-
 if busy:
     with chart.container():
-        job_panel(job.id, x_axis)
+        job_panel(job.id, x_axis, owner=workspace.name)
 elif job is not None and job.status in (FAILED, CANCELLED) and time.monotonic() - job.finished < 120:
     if job.status == FAILED:
         st.error(f"The training stopped with an error, and nothing was kept: {job.error}")

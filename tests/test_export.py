@@ -3,6 +3,7 @@ and a lesson run with the same settings reproduces the same curves."""
 
 import csv
 import io
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -103,4 +104,40 @@ def test_model_card_reports_what_was_measured(lesson_runs):
     assert (
         scratch_card["base_model"] is None
         and scratch_card["evaluation"]["accuracy"] == summary["scratch"]["eval_accuracy"][-1]
+    )
+
+
+def test_a_shared_lesson_job_keeps_one_training_in_every_owners_workspace(pretrained, tmp_path):
+    import threading
+
+    from tl_core.experiments import shared_lesson_work
+    from tl_core.jobs import DONE, JobQueue
+
+    store = WorkspaceStore(tmp_path / "workspaces.sqlite3")
+    queue = JobQueue(max_concurrent=1)
+    hold = threading.Event()
+    queue.submit("someone-else", "comparison", lambda job: hold.wait(10))  # keeps the lesson waiting in line
+    jobs = [
+        queue.submit(
+            name,
+            "lesson",
+            shared_lesson_work(store.workspace(name), pretrained, SMALL, "CNN", queue),
+            share_key=lesson_key(SMALL),
+        )  # fmt: skip
+        for name in ("ann", "ben", "cho")
+    ]
+    assert jobs[0] is jobs[1] is jobs[2]
+    hold.set()
+    deadline = time.monotonic() + 120
+    while jobs[0].status != DONE and time.monotonic() < deadline:
+        time.sleep(0.1)
+    runs = [
+        store.workspace(name).latest_run_with("lesson", "lesson_key", lesson_key(SMALL))
+        for name in ("ann", "ben", "cho")
+    ]
+    assert all(run is not None for run in runs)
+    assert runs[0][1] == runs[1][1] == runs[2][1]  # one training, the same record everywhere
+    assert (
+        store.workspace("cho").run_models(runs[2][0])["transfer"]
+        == store.workspace("ann").run_models(runs[0][0])["transfer"]
     )

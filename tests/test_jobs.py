@@ -139,3 +139,56 @@ def test_jobs_finished_long_ago_are_forgotten(monkeypatch):
     time.sleep(0.01)
     queue.submit("b", "comparison", lambda job: None)
     assert queue.get(old.id) is None and queue.latest("a") is None
+
+
+def test_the_same_lesson_asked_for_twice_is_trained_once_for_both():
+    queue = JobQueue(max_concurrent=1)
+    release, runs = threading.Event(), []
+
+    def work(job):
+        runs.append(job.id)
+        release.wait(5)
+        return queue.seal(job)
+
+    first = queue.submit("alice", "lesson", work, share_key="lesson-a")
+    second = queue.submit("bob", "lesson", lambda job: runs.append("copy"), share_key="lesson-a")
+    other = queue.submit("carol", "lesson", lambda job: runs.append("other"), share_key="lesson-b")
+    assert second is first and first.owners == ["alice", "bob"] and other is not first
+    assert queue.latest("bob") is first  # bob's page finds the shared job
+    release.set()
+    wait_until(lambda: first.status == DONE and other.status == DONE)
+    assert first.result == ["alice", "bob"]  # the work hands its result to both owners
+    assert runs == [first.id, "other"]  # trained once, not twice
+
+
+def test_leaving_a_shared_job_keeps_it_running_for_the_others():
+    queue = JobQueue(max_concurrent=1)
+    release = threading.Event()
+    job = queue.submit("alice", "lesson", lambda job: release.wait(5) and queue.seal(job), share_key="k")
+    queue.submit("bob", "lesson", lambda job: None, share_key="k")
+    wait_until(lambda: job.status == RUNNING)
+    queue.cancel(job.id, owner="alice")
+    assert not job.cancel_requested and job.owners == ["bob"]
+    queue.cancel(job.id, owner="bob")  # the last owner leaving cancels it
+    assert job.cancel_requested
+    release.set()
+    wait_until(lambda: job.status in (DONE, CANCELLED))
+    assert job.status == CANCELLED
+
+
+def test_after_sealing_a_newcomer_gets_a_job_of_their_own():
+    queue = JobQueue(max_concurrent=1)
+    sealed, release = threading.Event(), threading.Event()
+
+    def work(job):
+        queue.seal(job)
+        sealed.set()
+        release.wait(5)
+
+    first = queue.submit("alice", "lesson", work, share_key="k")
+    sealed.wait(5)
+    late = queue.submit("bob", "lesson", lambda job: "own", share_key="k")
+    assert late is not first and first.owners == ["alice"]
+    release.set()
+    wait_until(lambda: late.status == DONE)
+    assert late.result == "own"

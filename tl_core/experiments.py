@@ -26,13 +26,31 @@ def compare_and_keep(
     settings: TrainSettings,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
-    kind: str = "comparison",
-    extra: dict | None = None,
 ) -> int | None:
     """Train both models; keep curves, confusion matrices, settings and both models in the workspace.
 
-    `kind` and `extra` (more summary fields) let a lesson keep its runs apart from the workspace's own.
     Returns the run id, or None when the comparison was cancelled (nothing half-done is kept).
+    """
+    kept = comparison_record(pretrained_model, architecture, model_title, task, settings, progress, should_stop)
+    if kept is None:
+        return None
+    summary, models = kept
+    summary["charset"] = workspace.charset
+    return workspace.save_run("comparison", summary, models)
+
+
+def comparison_record(
+    pretrained_model,
+    architecture: str,
+    model_title: str,
+    task: Task,
+    settings: TrainSettings,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCallback | None = None,
+) -> tuple[dict, dict[str, bytes]] | None:
+    """Train both models: (summary with curves, confusion matrices and settings, {which: .keras bytes}).
+
+    None when the comparison was cancelled.
     """
     result = compare(pretrained_model, architecture, task, settings, progress, should_stop)
     if result.transfer.cancelled or result.scratch.cancelled:
@@ -43,16 +61,14 @@ def compare_and_keep(
         model_title=model_title,
         warning=task.warning,
         train_size=len(task.x_train),
-        charset=workspace.charset,
         settings=asdict(result.settings),
         confusion={
             which: confusion(getattr(result, which).model, task.x_eval, task.y_eval, len(task.labels))
             for which in ("transfer", "scratch")
         },
     )
-    summary.update(extra or {})
     models = {which: model_to_bytes(getattr(result, which).model) for which in ("transfer", "scratch")}
-    return workspace.save_run(kind, summary, models)
+    return summary, models
 
 
 def sweep_and_keep(
@@ -74,6 +90,22 @@ def sweep_and_keep(
     return workspace.save_run("sweep", sweep)
 
 
+def lesson_record(
+    pretrained_model,
+    lesson: Lesson,
+    model_title: str,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCallback | None = None,
+) -> tuple[dict, dict[str, bytes]] | None:
+    """A lesson's comparison (its own rendered samples, not a workspace's): (summary, models), or None."""
+    kept = comparison_record(pretrained_model, lesson.model, model_title, lesson.task(), lesson.train, progress,
+                             should_stop)  # fmt: skip
+    if kept is not None:
+        kept[0].update(lesson_key=lesson_key(lesson), lesson=lesson_to_query(lesson), charset=lesson.charset,
+                       shots=lesson.shots)  # fmt: skip
+    return kept
+
+
 def lesson_and_keep(
     workspace: Workspace,
     pretrained_model,
@@ -82,11 +114,29 @@ def lesson_and_keep(
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
 ) -> int | None:
-    """A lesson's comparison (its own rendered samples, not the workspace's), kept as a 'lesson' run."""
-    extra = {"lesson_key": lesson_key(lesson), "lesson": lesson_to_query(lesson), "charset": lesson.charset,
-             "shots": lesson.shots}  # fmt: skip
-    return compare_and_keep(workspace, pretrained_model, lesson.model, model_title, lesson.task(), lesson.train,
-                            progress, should_stop, kind="lesson", extra=extra)  # fmt: skip
+    """A lesson's comparison, kept in the workspace as a 'lesson' run (None when cancelled)."""
+    kept = lesson_record(pretrained_model, lesson, model_title, progress, should_stop)
+    return None if kept is None else workspace.save_run("lesson", *kept)
+
+
+def shared_lesson_work(workspace: Workspace, pretrained_model, lesson: Lesson, model_title: str, queue):
+    """The work of a shared lesson job (see `jobs`): trained once, kept in the workspace of every owner.
+
+    Everyone who opened the same lesson link and pressed Train while it waited or ran is an owner; the
+    result is the same for all of them (same settings, same seed), so it is computed once.
+    """
+
+    def work(job) -> int | None:
+        def on_epoch(which, record):
+            job.events.append((which, record))
+
+        kept = lesson_record(pretrained_model, lesson, model_title, on_epoch, queue.watch(job))
+        if kept is None:
+            return None
+        run_ids = {owner: workspace.store.workspace(owner).save_run("lesson", *kept) for owner in queue.seal(job)}
+        return run_ids.get(workspace.name)
+
+    return work
 
 
 def lesson_sweep_and_keep(

@@ -6,6 +6,11 @@ and training models from many threads at once; and a training must survive the r
 pages never train on their own thread: they submit a job here and poll it. A job is owned by a key (the
 workspace name), so a refreshed or reconnected page finds its job again. A job nobody has looked at for
 `abandon_after` seconds (its pages are gone) is cancelled.
+
+Jobs with a `share_key` (a lesson's settings: the same link, the same seed, hence the same result) are shared:
+whoever asks for the same key while such a job waits or runs joins it as another owner instead of queueing a
+copy, sees the same live curves, and gets the result kept in their own workspace. A class of thirty pressing
+Train on one lesson link waits for one training, not thirty.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ class Job:
     events: list = field(default_factory=list)  # progress events, appended by the work function
     note: str = ""  # a line of progress text
     details: dict = field(default_factory=dict)  # what pages need to show progress, e.g. {"epochs": 30}
+    share_key: str | None = None  # jobs with the same key compute the same thing: later askers join this one
+    owners: list[str] = field(default_factory=list)  # everyone who asked for it, the first owner included
+    sealed: bool = False  # no one joins any more: the work is handing its result to the owners
     result: Any = None
     error: str | None = None
 
@@ -72,11 +80,21 @@ class JobQueue:
         work: Callable[[Job], Any],
         estimate_seconds: float = 10.0,
         details: dict | None = None,
+        share_key: str | None = None,
     ) -> Job:
-        """Queue `work(job)`; it runs on its own thread when a slot is free. Returns the job at once."""
+        """Queue `work(job)`; it runs on its own thread when a slot is free. Returns the job at once.
+
+        With a `share_key`, an unfinished job with the same key is joined instead (`work` is then not used).
+        """
         with self._lock:
             self._forget_finished(older_than=FORGET_AFTER_SECONDS)
-            job = Job(next(self._ids), owner, kind, estimate_seconds, details=dict(details or {}))
+            if share_key is not None and (shared := self._joinable(share_key)) is not None:
+                if owner not in shared.owners:
+                    shared.owners.append(owner)
+                shared.last_seen = time.monotonic()
+                return shared
+            job = Job(next(self._ids), owner, kind, estimate_seconds, details=dict(details or {}),
+                      share_key=share_key, owners=[owner])  # fmt: skip
             self._jobs[job.id] = job
             self._waiting.append(job.id)
         threading.Thread(target=self._run, args=(job, work), name=f"job-{job.id}", daemon=True).start()
@@ -92,17 +110,35 @@ class JobQueue:
     def latest(self, owner: str, kind: str | None = None, touch: bool = True) -> Job | None:
         """The newest job of `owner` (and `kind`): how a refreshed page reattaches."""
         with self._lock:
-            jobs = [j for j in self._jobs.values() if j.owner == owner and (kind is None or j.kind == kind)]
+            jobs = [j for j in self._jobs.values() if owner in j.owners and (kind is None or j.kind == kind)]
             job = max(jobs, key=lambda j: j.id, default=None)
             if job is not None and touch:
                 job.last_seen = time.monotonic()
             return job
 
-    def cancel(self, job_id: int) -> None:
+    def cancel(self, job_id: int, owner: str | None = None) -> None:
+        """Cancel the job; for a shared job, `owner` only leaves it, and the last owner to leave cancels it."""
         with self._lock:
-            if (job := self._jobs.get(job_id)) is not None and job.status not in FINISHED:
-                job.cancel_requested = True
-                self._lock.notify_all()
+            if (job := self._jobs.get(job_id)) is None or job.status in FINISHED:
+                return
+            if owner in job.owners and len(job.owners) > 1 and not job.sealed:
+                job.owners.remove(owner)
+                return
+            job.cancel_requested = True
+            self._lock.notify_all()
+
+    def seal(self, job: Job) -> list[str]:
+        """Close a shared job to newcomers and return its owners: call once the result is ready to hand out."""
+        with self._lock:
+            job.sealed = True
+            return list(job.owners)
+
+    def _joinable(self, share_key: str) -> Job | None:
+        joinable = (QUEUED, RUNNING)
+        for job in self._jobs.values():
+            if job.share_key == share_key and job.status in joinable and not (job.sealed or job.cancel_requested):
+                return job
+        return None
 
     def position(self, job: Job) -> int:
         """1 for the next job to start; 0 once it runs or has finished."""

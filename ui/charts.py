@@ -43,6 +43,14 @@ SCRATCH_COLOUR = "#4c78a8"
 RUN_COLOURS = {"transfer": TRANSFER_COLOUR, "scratch": SCRATCH_COLOUR}
 
 
+def curve_points(run: dict) -> list[dict]:
+    """A kept run's curve ({"eval_accuracy": [...], "epoch_seconds": [...]}) as points for `learning_curves`."""
+    return [
+        {"epoch": i + 1, "seconds": s, "eval_accuracy": a}
+        for i, (a, s) in enumerate(zip(run["eval_accuracy"], run["epoch_seconds"], strict=True))
+    ]
+
+
 def learning_curves(curves: dict[str, list[dict]], x_axis: str = "epoch", height: int = 380) -> go.Figure:
     """Eval accuracy of both models against epoch or training seconds.
 

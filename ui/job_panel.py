@@ -17,14 +17,21 @@ CURVE_KINDS = ("comparison", "lesson")  # jobs whose events are ("transfer" | "s
 
 
 @st.fragment(run_every=0.5)
-def job_panel(job_id: int, x_axis: str = "epoch") -> None:
-    """Polls a training job; a rerun caused by the user never touches the job itself."""
+def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> None:
+    """Polls a training job; a rerun caused by the user never touches the job itself.
+
+    `owner` (the workspace) cancels only its own share of a shared lesson job (see tl_core.jobs).
+    """
     queue = training_queue()
     job = queue.get(job_id)
     if job is None or job.status in FINISHED:
         st.rerun()  # the whole page then shows the finished result
     if job.details.get("title"):
-        st.caption(job.details["title"])
+        others = len(job.owners) - 1
+        shared = (
+            f" · shared with {others} other{'s' if others > 1 else ''} who asked for the same lesson" if others else ""
+        )
+        st.caption(job.details["title"] + shared)
     if job.status == QUEUED:
         st.info(
             f"Waiting for a free trainer: number {queue.position(job)} in line, "
@@ -52,4 +59,4 @@ def job_panel(job_id: int, x_axis: str = "epoch") -> None:
     else:
         fraction = job.events[-1] if job.events else 0.0
         st.progress(fraction, text=job.note or "Starting…")
-    st.button("Cancel", key=f"cancel_{job_id}", icon=":material/stop:", on_click=queue.cancel, args=(job_id,))
+    st.button("Cancel", key=f"cancel_{job_id}", icon=":material/stop:", on_click=queue.cancel, args=(job_id, owner))
