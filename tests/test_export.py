@@ -99,7 +99,26 @@ def test_model_card_reports_what_was_measured(lesson_runs):
     assert card["labels"] == summary["labels"] and card["trained_on"]["samples_per_class"] == 2
     assert card["trained_on"]["settings"]["strategy"] == "fine-tune-top"
     text = card_markdown(card)
-    assert f"{card['evaluation']['accuracy']:.1%}" in text and "katakana" in text
+    assert f"{card['evaluation']['accuracy']:.1%}" in text and "2 rendered per class of katakana" in text
+    workspace_run = {**summary, "shots": None, "charset": "hiragana"}  # a Train page run: the workspace's samples
+    assert "None" not in card_markdown(fine_tuned_card(workspace_run))
+    assert "(of the hiragana set)" in card_markdown(fine_tuned_card(workspace_run))
+
+
+def test_a_run_without_evaluation_samples_still_gets_a_card_and_curves():
+    """Custom classes with one sample each have nothing to hold out: the card says so instead of failing."""
+    run = {"eval_accuracy": [None, None], "train_accuracy": [0.5, 1.0], "loss": [0.7, 0.2], "epoch_seconds": [0.1, 0.2],
+           "seconds": 0.2}  # fmt: skip
+    summary = {
+        "labels": ["circle", "cross"], "model": "compact-gap", "model_title": "CNN", "strategy": "fine-tune-top",
+        "train_size": 2, "charset": None, "epochs": 2, "seed": 0, "eval_size": 0, "eval_source": "a held-out split (0)",
+        "confusion": {"transfer": [[0, 0], [0, 0]], "scratch": [[0, 0], [0, 0]]}, "transfer": run, "scratch": run,
+        "warning": "Only 0 of your samples could be held out",
+    }  # fmt: skip
+    text = card_markdown(fine_tuned_card(summary))
+    assert "not measured: there were no samples to evaluate on" in text and "Caution" in text
+    assert "Hardest classes**: not measured" in text
+    assert len(list(csv.DictReader(io.StringIO(curves_csv(summary))))) == 4
     scratch_card = fine_tuned_card(summary, "scratch")
     assert (
         scratch_card["base_model"] is None

@@ -53,7 +53,8 @@ def fine_tuned_card(summary: dict, which: str = "transfer") -> dict:
             "accuracy": run["eval_accuracy"][-1],
             "samples": summary["eval_size"],
             "source": summary["eval_source"],
-            "hardest_classes": [(labels[i], round(float(per_class[i]), 3)) for i in order[:5]],
+            # classes with evaluation samples, lowest accuracy first (none without an evaluation)
+            "hardest_classes": [(labels[i], round(float(per_class[i]), 3)) for i in order if matrix[i].sum()][:5],
             "training_seconds": run["seconds"],
         },
         "warning": summary.get("warning"),
@@ -70,15 +71,12 @@ def card_markdown(card: dict) -> str:
         f"- **What**: {card['kind']}"
         + (f" ({card['base_model_title']}, {card['strategy']})" if card["base_model"] else ""),
         f"- **Classes** ({len(card['labels'])}): {' '.join(card['labels'])}",
-        f"- **Trained on**: {trained['samples']} samples"
-        + (
-            f" ({trained['samples_per_class']} per class of {trained['character_set']})"
-            if trained["character_set"]
-            else ""
-        )
-        + f", {trained['epochs']} epochs, seed {trained['seed']}",
-        f"- **Accuracy**: {evaluation['accuracy']:.1%} on {evaluation['source']}",
-        f"- **Hardest classes**: {', '.join(f'{label} {score:.0%}' for label, score in evaluation['hardest_classes'])}",
+        f"- **Trained on**: {trained['samples']} samples{_source(trained)}, {trained['epochs']} epochs, "
+        f"seed {trained['seed']}",
+        f"- **Accuracy**: {_accuracy(evaluation)}",
+        f"- **Hardest classes**: {', '.join(f'{label} {score:.0%}' for label, score in evaluation['hardest_classes'])}"
+        if evaluation["hardest_classes"]
+        else "- **Hardest classes**: not measured",
         f"- **Training time**: {evaluation['training_seconds']:.1f} s",
         f"- **Input**: {card['input']}",
         f"- **Load**: `{card['how_to_load']}`",
@@ -86,3 +84,18 @@ def card_markdown(card: dict) -> str:
     if card["warning"]:
         lines.append(f"- **Caution**: {card['warning']}")
     return "\n".join(lines) + "\n"
+
+
+def _source(trained: dict) -> str:
+    """Where the training samples came from, in words (empty for a custom task)."""
+    if trained["character_set"] and trained["samples_per_class"]:
+        return f" ({trained['samples_per_class']} rendered per class of {trained['character_set']})"
+    if trained["character_set"]:
+        return f" (of the {trained['character_set']} set)"
+    return ""
+
+
+def _accuracy(evaluation: dict) -> str:
+    if evaluation["accuracy"] is None:
+        return "not measured: there were no samples to evaluate on"
+    return f"{evaluation['accuracy']:.1%} on {evaluation['source']}"
