@@ -160,6 +160,7 @@ if summary.get("warning"):
     st.warning(summary["warning"])
 with st.expander("Download the fine-tuned model, its model card, the curves or the workspace"):
     downloads("train_downloads", workspace, run_id, summary)
+st.page_link("app_pages/inside.py", label="Look inside these two models", icon=":material/visibility:")
 
 # --- predict with both models ---------------------------------------------------------------------------
 st.subheader("Try both models")

@@ -18,7 +18,7 @@ def downloads(key: str, workspace: Workspace, run_id: int, summary: dict, with_w
     stem = f"{summary['model']}-{summary.get('charset') or workspace.name}-run{run_id}"
     columns = st.columns(5 if with_workspace else 4)
     columns[0].download_button(
-        "Fine-tuned model (.keras)", data=lambda: workspace.run_models(run_id)["transfer"],
+        "Model (.keras)", data=lambda: workspace.run_models(run_id)["transfer"],
         file_name=f"{stem}-transfer.keras", mime="application/octet-stream", key=f"{key}_model",
         on_click="ignore", icon=":material/download:",
         help="Keras 3 format; load with keras.models.load_model(path, compile=False). Output i is labels[i] "
