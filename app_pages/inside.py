@@ -4,11 +4,11 @@ fine-tuned and scratch networks each look at in a drawing."""
 import numpy as np
 import streamlit as st
 
-from tl_core import EmptyDrawingError, canvas_to_input, list_models
+from tl_core import list_models
 from tl_core.charsets import CHARSETS
 from tl_core.feature_space import neighbour_accuracy
 from tl_core.tasks import TaskError, workspace_task
-from ui.canvas import drawing_canvas
+from ui.canvas import drawn_input
 from ui.inside import feature_space_section, network_section
 from ui.resources import pretrained_model
 from ui.settings import lesson_from_url, preset
@@ -57,16 +57,7 @@ labels = task.labels
 draw_column, space_column = st.columns([1.4, 3], gap="medium")
 with draw_column:
     st.markdown("**Draw one of your characters**: it appears as a star, and below, as each network sees it.")
-    drawing = drawing_canvas("inside_canvas")
-model_input = None
-if drawing is not None:
-    try:
-        model_input = canvas_to_input(drawing)
-    except EmptyDrawingError:
-        pass
-    except ValueError as bad:
-        draw_column.warning(f"That drawing could not be read: {bad}")
-
+    model_input = drawn_input("inside_canvas")
 with space_column:
     st.subheader("Feature space")
     scratch = (f"{workspace.name} run {run_id} scratch", trained["scratch"]) if trained else None

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
-from tl_core import EmptyDrawingError, canvas_to_input, list_models
+from tl_core import list_models
 from tl_core.charsets import CHARSETS
 from tl_core.experiments import lesson_sweep_and_keep, shared_lesson_work
 from tl_core.feature_space import neighbour_accuracy
@@ -25,7 +25,7 @@ from tl_core.tasks import Task
 from tl_core.training import LIMITS, TrainSettings, estimate_seconds
 from tl_core.transfer import STRATEGIES
 from ui.benefits import faster_and_better, fewer_labels
-from ui.canvas import drawing_canvas
+from ui.canvas import drawn_input
 from ui.charts import curve_points, learning_curves, sweep_chart
 from ui.downloads import downloads
 from ui.gallery import montage
@@ -125,15 +125,7 @@ st.markdown(
 draw_column, space_column = st.columns([1.4, 3], gap="medium")
 with draw_column:
     st.markdown("**Draw one of these characters** (optional): it appears as a star.")
-    drawing = drawing_canvas("lesson_canvas")
-model_input = None
-if drawing is not None:
-    try:
-        model_input = canvas_to_input(drawing)
-    except EmptyDrawingError:
-        model_input = None
-    except ValueError as bad:
-        draw_column.warning(f"That drawing could not be read: {bad}")
+    model_input = drawn_input("lesson_canvas")
 with space_column:
     pretrained = pretrained_model(architecture)
     scores = feature_space_section(

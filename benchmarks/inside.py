@@ -42,20 +42,8 @@ def _median_ms(call, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def ink_focus(model, image) -> float:
-    from tl_core.activations import saliency
-
-    picture, _ = saliency(model, image)
-    ink = image > 0.1
-    near = ink.copy()
-    for axis in (0, 1):
-        for shift in (-1, 1):
-            near |= np.roll(ink, shift, axis=axis)
-    return float(picture[near].mean() / picture[~near].mean())
-
-
 def measure() -> dict:
-    from tl_core.activations import feature_maps, first_layer_filters, saliency
+    from tl_core.activations import feature_maps, first_layer_filters, ink_focus, saliency
     from tl_core.feature_space import feature_space, neighbour_accuracy, random_backbone
     from tl_core.lesson import DEMOS, Lesson, speed_and_accuracy
     from tl_core.tasks import charset_task

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tl_core
-from tl_core.activations import feature_maps, first_layer_filters, saliency
+from tl_core.activations import feature_maps, first_layer_filters, ink_focus, saliency
 from tl_core.feature_space import embed, feature_space, neighbour_accuracy, random_backbone
 from tl_core.tasks import charset_task
 
@@ -81,17 +81,6 @@ def test_feature_maps_of_every_spatial_block(zoo, hiragana):
     assert feature_maps(zoo["mlp"], image) == []  # dense-only: nothing spatial to show
 
 
-def ink_focus(model, image):
-    """Mean saliency on the ink and next to it, divided by the mean saliency elsewhere."""
-    picture, _ = saliency(model, image)
-    ink = image > 0.1
-    near = ink.copy()
-    for axis in (0, 1):
-        for shift in (-1, 1):
-            near |= np.roll(ink, shift, axis=axis)
-    return picture[near].mean() / picture[~near].mean()
-
-
 def test_saliency_shape_and_class(zoo, hiragana):
     image = hiragana.x_eval[0]
     picture, top = saliency(zoo["compact-gap"], image)
@@ -107,3 +96,18 @@ def test_a_conv_model_looks_at_the_strokes_a_dense_model_everywhere(zoo, hiragan
     dense = [ink_focus(zoo["mlp"], image) for image in images]
     assert min(conv) > 1.5, conv  # measured: at least 2.1x, median 3.2x
     assert np.median(dense) < np.median(conv) / 2, (dense, conv)  # measured: median 1.1x
+
+
+def test_ink_focus_against_a_model_that_only_looks_at_one_pixel():
+    """Oracle: a 'model' whose answer depends on a single pixel has all its saliency there."""
+    from tl_core.backend import keras
+
+    inputs = keras().Input((28, 28, 1))
+    pixel = keras().layers.Lambda(lambda x: x[:, 14:15, 14, :])(inputs)  # (N, 1, 1)
+    logits = keras().layers.Flatten()(keras().layers.Concatenate(axis=-1)([pixel, -pixel]))
+    model = keras().Model(inputs, keras().layers.Softmax()(logits))
+    on_ink, off_ink = np.zeros((28, 28), np.float32), np.zeros((28, 28), np.float32)
+    on_ink[10:18, 14] = 1.0  # a vertical stroke through the pixel
+    off_ink[2:6, 2] = 1.0  # a stroke far from it
+    assert ink_focus(model, on_ink) == float("inf")  # saliency only on the ink
+    assert ink_focus(model, off_ink) == 0.0  # saliency only away from the ink

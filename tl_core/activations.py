@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,23 @@ def saliency(model, image: np.ndarray, class_index: int | None = None) -> tuple[
     gradient = np.abs(np.asarray(tape.gradient(score, x))[0, :, :, 0])
     peak = gradient.max()
     return (gradient / peak if peak > 0 else gradient).astype(np.float32), class_index
+
+
+def ink_focus(model, image: np.ndarray, ink_level: float = 0.1) -> float:
+    """How much more saliency falls on the ink and its 4-neighbours than elsewhere (mean against mean).
+
+    Around 1: the model looks everywhere alike; well above 1: it looks at the strokes.
+    """
+    picture, _ = saliency(model, image)
+    ink = np.asarray(image) > ink_level
+    near = ink.copy()
+    for axis in (0, 1):
+        for shift in (-1, 1):
+            near |= np.roll(ink, shift, axis=axis)
+    on, off = float(picture[near].mean()), float(picture[~near].mean())
+    if off == 0:
+        return math.inf if on > 0 else 1.0  # all on the ink, or no gradient anywhere
+    return on / off
 
 
 def _scaled(images: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from tl_core.preprocess import decode_png
+from tl_core.preprocess import EmptyDrawingError, canvas_to_input, decode_png
 
 CANVAS_SIDE = 280  # px; ten times the model input, so a finger or mouse has room
 PEN_WIDTH = 18  # px; about two model pixels after scaling the drawing to 20 px
@@ -46,3 +46,20 @@ def clear_canvas(key: str) -> None:
     """Empty the canvas `key` on the next run (it is mounted afresh under a new key)."""
     generation_key = f"{key}_generation"
     st.session_state[generation_key] = st.session_state.get(generation_key, 0) + 1
+
+
+def drawn_input(key: str) -> np.ndarray | None:
+    """A canvas whose drawing comes back as the model input (28, 28), or None while it is empty.
+
+    A drawing that cannot be read is explained under the canvas, never raised.
+    """
+    drawing = drawing_canvas(key)
+    if drawing is None:
+        return None
+    try:
+        return canvas_to_input(drawing)
+    except EmptyDrawingError:
+        return None
+    except ValueError as bad:
+        st.warning(f"That drawing could not be read: {bad}")
+        return None
