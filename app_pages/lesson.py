@@ -31,7 +31,7 @@ from ui.downloads import downloads
 from ui.gallery import montage
 from ui.inside import feature_space_section, network_section
 from ui.job_panel import job_panel
-from ui.presenter import presenter_view
+from ui.presenter import for_projector, presenter_view
 from ui.resources import pretrained_model, pretrained_predictor, training_queue
 from ui.settings import keep_settings_in_url, lesson_from_url, preset
 from ui.workspace import current_workspace, trained_models
@@ -129,7 +129,7 @@ with draw_column:
 with space_column:
     pretrained = pretrained_model(architecture)
     scores = feature_space_section(
-        "lesson_space", architecture, pretrained, task.x_eval, task.y_eval, labels, model_input
+        "lesson_space", architecture, pretrained, task.x_eval, task.y_eval, labels, model_input, large=present
     )
 if scores:
     pretrained_score, random_score = scores.values()
@@ -234,12 +234,10 @@ if found is None:
         )
 else:
     run_id, summary = found
-    st.plotly_chart(
-        learning_curves(
-            {w: curve_points(summary[w]) for w in ("transfer", "scratch")}, "seconds", 460 if present else 380
-        ),
-        key="lesson_curves",
+    curves = learning_curves(
+        {w: curve_points(summary[w]) for w in ("transfer", "scratch")}, "seconds", 460 if present else 380
     )
+    st.plotly_chart(for_projector(curves, present), key="lesson_curves")
     st.markdown(f"**{verdict(summary)}**")
     faster, better, fewer = st.columns(3)
     faster_and_better(faster, better, summary)
@@ -267,7 +265,7 @@ else:
         sweep = sweep_found[1]
         fewer_labels(fewer, sweep)
         with st.expander("The labels check: final accuracy against samples per class (one seed each)"):
-            st.plotly_chart(sweep_chart(sweep), key="lesson_sweep_chart")
+            st.plotly_chart(for_projector(sweep_chart(sweep), present), key="lesson_sweep_chart")
     with st.expander("Take it home: the fine-tuned model, its model card, the curves"):
         downloads("lesson_downloads", workspace, run_id, summary, with_workspace=False)
 
@@ -316,7 +314,10 @@ for demo_column, demo in zip(st.columns(len(DEMOS), gap="large"), DEMOS.values()
                 f"{numbers['scratch_final']:.0%} in {demo_summary['scratch']['seconds']:.1f} s."
             )
             st.plotly_chart(
-                learning_curves({w: curve_points(demo_summary[w]) for w in ("transfer", "scratch")}, "epoch", 280),
+                for_projector(
+                    learning_curves({w: curve_points(demo_summary[w]) for w in ("transfer", "scratch")}, "epoch", 280),
+                    present,
+                ),
                 key=f"demo_curves_{demo.name}",
             )
         st.link_button("Open it as the lesson", share_link(demo.lesson, present), icon=":material/open_in_new:")

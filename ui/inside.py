@@ -12,6 +12,7 @@ import streamlit as st
 from tl_core.activations import feature_maps, first_layer_filters, saliency
 from tl_core.evaluation import top_k
 from tl_core.feature_space import FeatureSpace, feature_space
+from ui.presenter import for_projector
 from ui.resources import random_backbone_for
 
 PALETTE = ["#e4572e", "#4c78a8", "#54a24b", "#b279a2", "#f2a104", "#72b7b2", "#9d755d", "#ff9da6", "#59606b", "#bab0ac"]
@@ -69,6 +70,7 @@ def feature_space_section(
     labels: list[str],
     drawing: np.ndarray | None = None,
     trained_scratch: tuple[str, object] | None = None,
+    large: bool = False,
 ) -> dict[str, float]:
     """Pretrained features beside untrained (or trained-from-scratch) ones; returns their neighbour accuracies.
 
@@ -108,7 +110,8 @@ def feature_space_section(
             return {}
     columns = st.columns(2)
     for column, (name, space) in zip(columns, spaces.items(), strict=True):
-        column.plotly_chart(feature_space_chart(space, labels, f"Features {name}"), key=f"{key}_{name}")
+        figure = for_projector(feature_space_chart(space, labels, f"Features {name}"), large)
+        column.plotly_chart(figure, key=f"{key}_{name}")
         column.metric(
             "Nearest neighbour is the same character",
             f"{space.neighbour_accuracy:.0%}",

@@ -11,6 +11,7 @@ import streamlit as st
 
 from tl_core.jobs import FINISHED, QUEUED
 from ui.charts import learning_curves
+from ui.presenter import for_projector
 from ui.resources import training_queue
 
 CURVE_KINDS = ("comparison", "lesson")  # jobs whose events are ("transfer" | "scratch", EpochRecord)
@@ -55,7 +56,8 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
             else:
                 text += f" · {last['seconds']:.1f} s (no samples to evaluate on)"
             st.progress(min(1.0, done / epochs), text=text)
-        st.plotly_chart(learning_curves(live, x_axis), key=f"live_{job_id}")
+        presenting = bool(st.session_state.get("present"))  # the lesson's presenter view
+        st.plotly_chart(for_projector(learning_curves(live, x_axis), presenting), key=f"live_{job_id}")
     else:
         fraction = job.events[-1] if job.events else 0.0
         st.progress(fraction, text=job.note or "Starting…")

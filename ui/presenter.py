@@ -23,3 +23,17 @@ def presenter_view(on: bool) -> bool:
     if on:
         st.html(_LARGE)
     return on
+
+
+PROJECTOR_FONT_PX = 20  # chart text readable from the back of a classroom
+
+
+def for_projector(figure, on: bool):
+    """The plotly figure with large text when the presenter view is on (unchanged otherwise)."""
+    if on:
+        figure.update_layout(font=dict(size=PROJECTOR_FONT_PX), legend=dict(font=dict(size=PROJECTOR_FONT_PX)))
+        figure.update_layout(title_font_size=PROJECTOR_FONT_PX + 2)
+        # axis text explicitly too: Streamlit's chart theme sets it, and would otherwise win
+        figure.update_xaxes(tickfont_size=PROJECTOR_FONT_PX - 2, title_font_size=PROJECTOR_FONT_PX)
+        figure.update_yaxes(tickfont_size=PROJECTOR_FONT_PX - 2, title_font_size=PROJECTOR_FONT_PX)
+    return figure
