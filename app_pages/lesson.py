@@ -194,7 +194,8 @@ def submit_lesson(which: Lesson, place: str, title: str) -> None:
     # Shared: students who press Train on the same lesson while it waits or runs join this one training.
     work = shared_lesson_work(workspace, model, which, cards[which.model]["title"], queue)
     queue.submit(
-        workspace.name, "lesson", work, estimate_seconds=estimate_seconds(which.train, len(which.task().x_train)),
+        workspace.name, "lesson", work,
+        estimate_seconds=estimate_seconds(which.train, which.shots * len(CHARSETS[which.charset].labels)),
         details={"epochs": which.train.epochs, "place": place, "title": title}, share_key=lesson_key(which),
     )  # fmt: skip
     st.rerun()
