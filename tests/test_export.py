@@ -11,7 +11,7 @@ import pytest
 
 import tl_core
 from tl_core.backend import keras
-from tl_core.experiments import lesson_and_keep
+from tl_core.experiments import lesson_record
 from tl_core.export import CURVE_COLUMNS, card_markdown, curves_csv, fine_tuned_card
 from tl_core.lesson import Lesson, lesson_key
 from tl_core.model_io import model_from_bytes, model_to_bytes
@@ -32,7 +32,7 @@ def pretrained():
 def lesson_runs(pretrained, tmp_path_factory):
     store = WorkspaceStore(tmp_path_factory.mktemp("lesson") / "workspaces.sqlite3")
     first, second = store.workspace("first"), store.workspace("second")
-    ids = [lesson_and_keep(ws, pretrained, SMALL, "Compact CNN") for ws in (first, second)]
+    ids = [ws.save_run("lesson", *lesson_record(pretrained, SMALL, "Compact CNN")) for ws in (first, second)]
     return [
         (ws, run_id, ws.latest_run_with("lesson", "lesson_key", lesson_key(SMALL)))
         for ws, run_id in zip((first, second), ids, strict=True)

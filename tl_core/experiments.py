@@ -106,19 +106,6 @@ def lesson_record(
     return kept
 
 
-def lesson_and_keep(
-    workspace: Workspace,
-    pretrained_model,
-    lesson: Lesson,
-    model_title: str,
-    progress: ProgressCallback | None = None,
-    should_stop: StopCallback | None = None,
-) -> int | None:
-    """A lesson's comparison, kept in the workspace as a 'lesson' run (None when cancelled)."""
-    kept = lesson_record(pretrained_model, lesson, model_title, progress, should_stop)
-    return None if kept is None else workspace.save_run("lesson", *kept)
-
-
 def shared_lesson_work(workspace: Workspace, pretrained_model, lesson: Lesson, model_title: str, queue):
     """The work of a shared lesson job (see `jobs`): trained once, kept in the workspace of every owner.
 

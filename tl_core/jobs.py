@@ -34,7 +34,7 @@ FORGET_AFTER_SECONDS = 3600.0  # finished jobs are kept this long for pages to s
 @dataclass
 class Job:
     id: int
-    owner: str  # who may reattach: the workspace name
+    owners: list[str]  # who may reattach (workspace names): whoever asked first, then whoever joined a shared job
     kind: str  # e.g. "comparison" or "sweep"
     estimate_seconds: float  # expected run time, for queue estimates
     created: float = field(default_factory=time.monotonic)
@@ -47,7 +47,6 @@ class Job:
     note: str = ""  # a line of progress text
     details: dict = field(default_factory=dict)  # what pages need to show progress, e.g. {"epochs": 30}
     share_key: str | None = None  # jobs with the same key compute the same thing: later askers join this one
-    owners: list[str] = field(default_factory=list)  # everyone who asked for it, the first owner included
     sealed: bool = False  # no one joins any more: the work is handing its result to the owners
     result: Any = None
     error: str | None = None
@@ -93,8 +92,8 @@ class JobQueue:
                     shared.owners.append(owner)
                 shared.last_seen = time.monotonic()
                 return shared
-            job = Job(next(self._ids), owner, kind, estimate_seconds, details=dict(details or {}),
-                      share_key=share_key, owners=[owner])  # fmt: skip
+            job = Job(next(self._ids), [owner], kind, estimate_seconds, details=dict(details or {}),
+                      share_key=share_key)  # fmt: skip
             self._jobs[job.id] = job
             self._waiting.append(job.id)
         threading.Thread(target=self._run, args=(job, work), name=f"job-{job.id}", daemon=True).start()

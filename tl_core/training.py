@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from tl_core.augment import SampleAugment, jitter_copies
-from tl_core.backend import building, keras, seed_everything, seeded
+from tl_core.backend import building, keras, seeded
 from tl_core.models import assemble
 from tl_core.tasks import Task
 from tl_core.transfer import (
@@ -200,7 +200,9 @@ def epoch_plan(task: Task, settings: TrainSettings) -> EpochPlan:
 
 
 def train_transfer(pretrained_model, architecture, task, plan, settings, progress=None, should_stop=None) -> RunResult:
-    seed_everything(settings.seed)
+    # Randomness here: the new head's initial weights (seeded below, under the build lock; an unlocked
+    # reseed would disturb another thread's seeded build), the epoch plan (its own generator) and, for
+    # feature extraction, scikit-learn's `random_state`.
     run = _Run("transfer", task, plan, settings, progress, should_stop)
     if settings.strategy == "feature-extraction":
         return _train_head_on_embeddings(pretrained_model, architecture, run)
@@ -237,7 +239,6 @@ def train_transfer(pretrained_model, architecture, task, plan, settings, progres
 
 
 def train_scratch(architecture, task, plan, settings, progress=None, should_stop=None) -> RunResult:
-    seed_everything(settings.seed)
     run = _Run("scratch", task, plan, settings, progress, should_stop)
     with run.clock.running(), seeded(settings.seed):
         fresh = scratch_model(architecture, len(task.labels))  # seeded initial weights
