@@ -32,6 +32,16 @@ def button(at, label):
     return next(b for b in at.button if b.label == label)
 
 
+def wait_for_comparison(at, workspace, seconds=240):
+    """Training runs on the queue's worker thread and the page polls it: re-run like a browser would."""
+    deadline = time.monotonic() + seconds
+    while workspace.latest_run("comparison") is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception, at.exception
+    at.run()
+
+
 def test_an_empty_workspace_offers_the_one_click_demo(store):
     at = open_train("empty")
     assert any("no samples yet" in info.value for info in at.info)
@@ -50,13 +60,7 @@ def test_training_streams_both_curves_and_keeps_the_run(store):
     at.number_input(key="train_epochs").set_value(3).run()
     button(at, "Train both models").click().run()
     assert not at.exception, at.exception
-    # Training runs on the queue's worker thread; the page polls it. Keep re-running like a browser would.
-    deadline = time.monotonic() + 240
-    while workspace.latest_run("comparison") is None and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
-        assert not at.exception, at.exception
-    at.run()
+    wait_for_comparison(at, workspace)
 
     run = workspace.latest_run("comparison")
     assert run is not None
@@ -133,11 +137,6 @@ def test_custom_classes_with_one_sample_each_train_without_an_evaluation(store):
     assert any("could be held out" in warning.value for warning in at.warning)
     at.number_input(key="train_epochs").set_value(2).run()
     button(at, "Train both models").click().run()
-    deadline = time.monotonic() + 240
-    while workspace.latest_run("comparison") is None and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
-        assert not at.exception, at.exception
-    at.run()
+    wait_for_comparison(at, workspace)
     assert not at.exception, at.exception
     assert any("nothing to compare" in m.value for m in at.markdown)
