@@ -8,7 +8,8 @@ import streamlit as st
 
 from tl_core import list_models
 from tl_core.charsets import CHARSETS
-from tl_core.experiments import lesson_sweep_and_keep, shared_lesson_work
+from tl_core.cost import SweepSize, check_lesson, fitting_sweep
+from tl_core.experiments import lesson_sweep_share_key, shared_lesson_sweep_work, shared_lesson_work
 from tl_core.feature_space import neighbour_accuracy
 from tl_core.jobs import FAILED, FINISHED
 from tl_core.lesson import (
@@ -22,7 +23,7 @@ from tl_core.lesson import (
     verdict,
 )
 from tl_core.tasks import Task
-from tl_core.training import LIMITS, TrainSettings, estimate_seconds
+from tl_core.training import LIMITS, TrainSettings
 from tl_core.transfer import STRATEGIES
 from ui.benefits import faster_and_better, fewer_labels
 from ui.canvas import drawn_input
@@ -34,6 +35,7 @@ from ui.job_panel import job_panel
 from ui.presenter import for_projector, presenter_view
 from ui.resources import pretrained_model, pretrained_predictor, training_queue
 from ui.settings import keep_settings_in_url, lesson_from_url, preset
+from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
 
 DIGITS = [str(digit) for digit in range(10)]
@@ -193,9 +195,8 @@ def submit_lesson(which: Lesson, place: str, title: str) -> None:
 
     # Shared: students who press Train on the same lesson while it waits or runs join this one training.
     work = shared_lesson_work(workspace, model, which, cards[which.model]["title"], queue)
-    queue.submit(
-        workspace.name, "lesson", work,
-        estimate_seconds=estimate_seconds(which.train, which.shots * len(CHARSETS[which.charset].labels)),
+    submit_job(
+        workspace.name, "lesson", work, check_lesson(which, queue.limits.max_job_seconds).seconds,
         details={"epochs": which.train.epochs, "place": place, "title": title}, share_key=lesson_key(which),
     )  # fmt: skip
     st.rerun()
@@ -216,8 +217,18 @@ def running_here(place: str) -> bool:
     return False
 
 
-if st.button("Train both models", type="primary", icon=":material/play_arrow:", key="lesson_train", disabled=busy):
+check = check_lesson(lesson, queue.limits.max_job_seconds)
+budget_notice(check, "lesson_epochs", "lesson_train_requested")
+pressed = st.button(
+    "Train both models",
+    type="primary",
+    icon=":material/play_arrow:",
+    key="lesson_train",
+    disabled=busy or not check.fits,
+)
+if (pressed or st.session_state.pop("lesson_train_requested", False)) and check.fits and not busy:
     submit_lesson(lesson, "train", "Training the lesson's two models")
+show_refusal()
 running_here("train")
 if job is not None and job.status == FAILED and job.kind.startswith("lesson"):
     st.error(f"The last lesson run stopped with an error, and nothing was kept: {job.error}")
@@ -246,20 +257,35 @@ else:
     if sweep_found is None:
         fewer.metric("Fewer labels", "?")
         fewer.caption(f"Train both models with {', '.join(map(str, LESSON_SWEEP_SHOTS))} samples per class to see.")
-        if fewer.button("Measure it (about a minute)", key="lesson_sweep", icon=":material/insights:", disabled=busy):
+        sweep_fit = fitting_sweep(
+            lesson.model,
+            lesson.train,
+            SweepSize(LESSON_SWEEP_SHOTS, 1),
+            len(labels),
+            len(task.x_eval),
+            rendered=True,
+            limit=queue.limits.max_job_seconds,
+        )
+        if sweep_fit.size is None:
+            fewer.caption("With these settings even one point of the check is over this server's limit per job.")
+        elif fewer.button(
+            f"Measure it (about {sweep_fit.seconds:,.0f} s)",
+            key="lesson_sweep",
+            icon=":material/insights:",
+            disabled=busy,
+        ):
+            shots_run = sweep_fit.size.shots
             with st.spinner("Loading the pretrained model…"):
                 model = pretrained_model(lesson.model)
-
-            def sweep_work(job):
-                def on_run(done, total, what):
-                    job.note = f"{done}/{total} runs · {what}"
-                    job.events.append(done / total)
-
-                return lesson_sweep_and_keep(workspace, model, lesson, on_run, queue.watch(job))
-
-            estimate = sum(estimate_seconds(lesson.train, k * len(labels)) for k in LESSON_SWEEP_SHOTS)
-            queue.submit(workspace.name, "lesson-sweep", sweep_work, estimate_seconds=estimate,
-                         details={"place": "sweep", "title": "Measuring how many labels each model needs"})  # fmt: skip
+            # Shared like Train: the class pressing "Measure it" on the same lesson waits for one sweep.
+            submit_job(
+                workspace.name,
+                "lesson-sweep",
+                shared_lesson_sweep_work(workspace, model, lesson, queue, shots_run),
+                sweep_fit.seconds,
+                details={"place": "sweep", "title": "Measuring how many labels each model needs"},
+                share_key=lesson_sweep_share_key(lesson, shots_run),
+            )
             st.rerun()
         running_here("sweep")
     else:

@@ -6,15 +6,16 @@ import numpy as np
 import streamlit as st
 
 from tl_core import EmptyDrawingError, canvas_to_input, list_models
-from tl_core.charsets import DEFAULT_CHARSET, get_charset
+from tl_core.charsets import CHARSETS, DEFAULT_CHARSET, get_charset
 from tl_core.collect import autofill
+from tl_core.cost import SweepSize, check_comparison, fitting_sweep
 from tl_core.evaluation import describe, predict_in_batches, top_k
-from tl_core.experiments import compare_and_keep, sweep_and_keep
+from tl_core.experiments import comparison_work, sweep_work
 from tl_core.jobs import CANCELLED, FAILED, FINISHED
 from tl_core.lesson import Lesson
 from tl_core.sweep import SEEDS
 from tl_core.tasks import TaskError, sweep_task_maker, workspace_task
-from tl_core.training import LIMITS, TrainSettings, estimate_seconds
+from tl_core.training import LIMITS, TrainSettings
 from tl_core.transfer import STRATEGIES
 from ui.canvas import drawing_canvas
 from ui.charts import RUN_COLOURS, confusion_heatmap, curve_points, learning_curves, sweep_chart, top_k_bars
@@ -22,6 +23,7 @@ from ui.downloads import downloads
 from ui.job_panel import job_panel
 from ui.resources import pretrained_model, training_queue
 from ui.settings import keep_settings_in_url, lesson_from_url, preset
+from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
 
 RUN_KEYS = (
@@ -113,22 +115,25 @@ x_axis = st.segmented_control("Plot against", ["epoch", "seconds"], default="epo
 queue = training_queue()
 job = queue.latest(workspace.name)
 busy = job is not None and job.status not in FINISHED
-if st.button("Train both models", type="primary", key="train", icon=":material/play_arrow:", disabled=busy):
+check = check_comparison(
+    architecture,
+    settings,
+    len(task.x_train),
+    len(task.x_eval),
+    queue.limits.max_job_seconds,
+    n_classes=len(task.labels),
+)
+budget_notice(check, "train_epochs", "train_requested")
+pressed = st.button(
+    "Train both models", type="primary", key="train", icon=":material/play_arrow:", disabled=busy or not check.fits
+)
+if (pressed or st.session_state.pop("train_requested", False)) and check.fits and not busy:
     with st.spinner("Loading the pretrained model…"):
         pretrained = pretrained_model(architecture)
-    title = cards[architecture]["title"]
-
-    def work(job):
-        def on_epoch(which, record):
-            job.events.append((which, record))
-
-        return compare_and_keep(workspace, pretrained, architecture, title, task, settings, on_epoch, queue.watch(job))
-
-    job = queue.submit(
-        workspace.name, "comparison", work, estimate_seconds=estimate_seconds(settings, len(task.x_train)),
-        details={"epochs": settings.epochs},
-    )  # fmt: skip
-    busy = True
+    work = comparison_work(workspace, pretrained, architecture, cards[architecture]["title"], task, settings, queue)
+    job = submit_job(workspace.name, "comparison", work, check.seconds, details={"epochs": settings.epochs}) or job
+    busy = job is not None and job.status not in FINISHED
+show_refusal()
 chart = st.empty()
 
 
@@ -198,25 +203,40 @@ with st.expander("Confusion matrices (rows: true class, columns: predicted)"):
 # --- data efficiency -------------------------------------------------------------------------------------
 st.subheader("Fewer labels needed? The data-efficiency sweep")
 make_task, sweep_shots, sweep_note = sweep_task_maker(workspace)
-st.write(
-    f"Trains both models with {', '.join(map(str, sweep_shots))} samples per class ({sweep_note}), "
-    f"{SEEDS} seeds each, with the settings above. This takes a few minutes."
+limit = queue.limits.max_job_seconds
+sweep_fit = fitting_sweep(
+    architecture,
+    settings,
+    SweepSize(sweep_shots, SEEDS),
+    len(task.labels),
+    len(task.x_eval),
+    rendered=workspace.charset in CHARSETS,
+    limit=limit,
 )
-if st.button("Run the sweep", key="sweep", icon=":material/insights:", disabled=busy):
-    with st.spinner("Loading the pretrained model…"):
-        pretrained = pretrained_model(architecture)
-    title = cards[architecture]["title"]
-
-    def sweep_work(job):
-        def on_run(done, total, what):
-            job.note = f"{done}/{total} runs · {what}"
-            job.events.append(done / total)
-
-        return sweep_and_keep(workspace, pretrained, architecture, title, settings, on_run, queue.watch(job))
-
-    estimate = SEEDS * sum(estimate_seconds(settings, k * len(task.labels)) for k in sweep_shots)
-    queue.submit(workspace.name, "sweep", sweep_work, estimate_seconds=estimate)
-    st.rerun()
+if (size := sweep_fit.size) is None:
+    st.warning(
+        f"The sweep with these settings needs about {sweep_fit.wanted_seconds:,.0f} s of the shared trainer, more "
+        f"than this server's limit of {limit:,.0f} s per job even with one seed at one point: use fewer epochs or "
+        "the feature-extraction strategy."
+    )
+else:
+    seeds = f"{size.seeds} seed{'s' if size.seeds > 1 else ''} each"
+    st.write(
+        f"Trains both models with {', '.join(map(str, size.shots))} samples per class ({sweep_note}), {seeds}, "
+        f"with the settings above: about {sweep_fit.seconds:,.0f} s of training."
+    )
+    if sweep_fit.reduced:
+        st.caption(
+            f"The full sweep ({', '.join(map(str, sweep_shots))} per class, {SEEDS} seeds) would need about "
+            f"{sweep_fit.wanted_seconds:,.0f} s, over this server's limit of {limit:,.0f} s per job "
+            "(TL_MAX_JOB_SECONDS), so it runs this smaller one."
+        )
+    if st.button("Run the sweep", key="sweep", icon=":material/insights:", disabled=busy):
+        with st.spinner("Loading the pretrained model…"):
+            pretrained = pretrained_model(architecture)
+        work = sweep_work(workspace, pretrained, architecture, cards[architecture]["title"], settings, size, queue)
+        submit_job(workspace.name, "sweep", work, sweep_fit.seconds)
+        st.rerun()
 if (latest_sweep := workspace.latest_run("sweep")) is not None:
     sweep = latest_sweep[1]
     st.plotly_chart(sweep_chart(sweep), key="sweep_chart")

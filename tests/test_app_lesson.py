@@ -93,6 +93,31 @@ def test_a_lesson_run_shows_the_measured_benefits(store):
     headings = [h.value for h in at.markdown if h.value.startswith("#### ")]
     assert headings == ["#### Digit model", "#### Transfer", "#### Scratch"]
 
+    # "Measure it" is shared like Train: a student on the same lesson who presses it joins the same sweep.
+    import threading
+
+    from ui.resources import training_queue
+
+    run_id, summary = workspace.latest_run_with("lesson", "lesson_key", lesson_key(SHARED))
+    student = store.workspace("student")
+    student.save_run("lesson", summary, workspace.run_models(run_id))  # as if they had pressed Train together
+    hold = threading.Event()
+    training_queue().submit("someone-else", "comparison", lambda job: hold.wait(60))  # the class waits in line
+    measure = next(b for b in at.button if b.label.startswith("Measure it (about "))
+    measure.click().run()
+    other = open_page("app_pages/lesson.py", {"workspace": "student", **lesson_to_query(SHARED)})
+    next(b for b in other.button if b.label.startswith("Measure it (about ")).click().run()
+    assert not other.exception, other.exception
+    shared = training_queue().latest("teacher")
+    assert shared.kind == "lesson-sweep" and shared.owners == ["teacher", "student"]
+    assert training_queue().latest("student") is shared
+    hold.set()
+    wait_for_run(at, workspace, "lesson-sweep", lesson_key(SHARED))
+    wait_for_run(other, student, "lesson-sweep", lesson_key(SHARED))
+    sweeps = [ws.latest_run_with("lesson-sweep", "lesson_key", lesson_key(SHARED))[1] for ws in (workspace, student)]
+    assert sweeps[0] == sweeps[1] and sweeps[0]["shots"] == [1, 2, 5, 10]
+    assert metric(at, "Fewer labels").value == metric(other, "Fewer labels").value != "?"
+
 
 def test_look_inside_without_and_with_a_run(store):
     workspace = store.workspace("inside")

@@ -140,3 +140,39 @@ def test_custom_classes_with_one_sample_each_train_without_an_evaluation(store):
     wait_for_comparison(at, workspace)
     assert not at.exception, at.exception
     assert any("nothing to compare" in m.value for m in at.markdown)
+
+
+@pytest.fixture
+def small_budget(monkeypatch):
+    """A server whose teacher set TL_MAX_JOB_SECONDS=5 (the queue reads its limits once, when it is made)."""
+    from ui.resources import training_queue
+
+    monkeypatch.setenv("TL_MAX_JOB_SECONDS", "5")
+    training_queue.clear()
+    yield
+    training_queue.clear()
+
+
+def test_a_run_over_the_budget_is_refused_before_queueing_and_the_cheaper_offer_trains(store, small_budget):
+    from ui.resources import training_queue
+
+    workspace = store.workspace("budget")
+    workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
+    autofill(workspace, 2)
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update(workspace="budget", strategy="fine-tune-all", epochs="200")
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception, at.exception
+    warning = next(w.value for w in at.warning if "over this server's limit of 5 s per job" in w.value)
+    assert "TL_MAX_JOB_SECONDS" in warning and "To fit, use at most" in warning
+    assert button(at, "Train both models").disabled and training_queue().latest("budget") is None
+    offer = next(b for b in at.button if b.label.startswith("Train with ") and b.label.endswith(" epochs instead"))
+    epochs = int(offer.label.split()[2])
+    assert 1 <= epochs < 200 and f"at most {epochs} epochs" in warning
+    offer.click().run()
+    assert not at.exception, at.exception
+    assert training_queue().latest("budget") is not None  # queued at once, with the epochs that fit
+    wait_for_comparison(at, workspace)
+    _, summary = workspace.latest_run("comparison")
+    assert summary["epochs"] == epochs and summary["strategy"] == "fine-tune-all"
+    assert at.number_input(key="train_epochs").value == epochs  # the page (and its address) show what ran

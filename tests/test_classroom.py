@@ -22,4 +22,18 @@ def test_a_class_opening_the_same_lesson_link_gets_the_same_curves(tmp_path, mon
     result = run_classroom(sessions=4, epochs=3, data_dir=tmp_path, lesson_mode=True)
     assert result["completed"] == 4 and result["failed"] == 0, result["errors"]
     assert result["identical_curves"] is True
+    assert result["trainings_run"] == 1 and result["sweeps_run"] == 1  # Train and "Measure it" both shared
     assert result["look_inside_ms_median"] is not None
+
+
+def test_a_student_asking_for_a_huge_run_gets_the_largest_that_fits_and_the_others_still_finish(tmp_path, monkeypatch):
+    from benchmarks.classroom import run_classroom
+
+    monkeypatch.setenv("TL_MAX_CONCURRENT_FITS", "1")
+    monkeypatch.setenv("TL_MAX_JOB_SECONDS", "12")  # a small budget keeps the hog's runs short here
+    result = run_classroom(sessions=4, epochs=3, data_dir=tmp_path, hog=True)
+    assert result["completed"] == 3 and result["failed"] == 0, result["errors"]
+    assert result["hog_outcome"] == "reduced", result.get("hog_error")
+    assert result["hog_ran"].startswith("fine-tune-all, ") and "hog_sweep_seconds" in result
+    assert result["others_result_p95_s"] > 0 and result["others_result_p95_s_without_hog"] > 0
+    assert result["max_queued_jobs"] <= result["queued_jobs_limit"]

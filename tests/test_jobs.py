@@ -1,11 +1,24 @@
-"""The training queue: first come first served, never more fits at once than allowed, cancellable."""
+"""The training queue: never more fits at once than allowed, shortest remaining job first with equal jobs in
+turn, limits checked before anything is queued, cancellable at every epoch (tiny stand-in work here; real
+trainings interleaved in tests/test_fair_training.py)."""
 
 import threading
 import time
 
 import pytest
 
-from tl_core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue, max_concurrent_fits
+from tl_core.jobs import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    JobQueue,
+    JobRefused,
+    QueueLimits,
+    max_concurrent_fits,
+)
 
 
 def wait_until(condition, timeout=10.0):
@@ -113,7 +126,8 @@ def test_a_failing_job_reports_its_error_and_the_queue_goes_on():
 
 def test_a_page_reattaches_to_the_newest_job_of_its_workspace():
     queue = JobQueue(max_concurrent=1)
-    queue.submit("ws-1", "comparison", lambda job: None)
+    first = queue.submit("ws-1", "comparison", lambda job: None)
+    wait_until(lambda: first.status == DONE)
     newest = queue.submit("ws-1", "comparison", lambda job: None)
     queue.submit("ws-2", "comparison", lambda job: None)
     assert queue.latest("ws-1", "comparison").id == newest.id
@@ -192,3 +206,182 @@ def test_after_sealing_a_newcomer_gets_a_job_of_their_own():
     release.set()
     wait_until(lambda: late.status == DONE)
     assert late.result == "own"
+
+
+def epochs_of_work(queue, log, epochs, seconds_per_epoch=0.02):
+    """Stand-in training: `epochs` slices, each followed by the engine's checkpoint (the job's should_stop)."""
+
+    def work(job):
+        stop = queue.watch(job)
+        for epoch in range(epochs):
+            time.sleep(seconds_per_epoch)
+            log.append((job.id, epoch))
+            if stop():
+                return "stopped"
+        return "done"
+
+    return work
+
+
+def test_a_short_job_submitted_after_a_long_one_finishes_first():
+    queue = JobQueue(max_concurrent=1)
+    log = []
+    long = queue.submit("alice", "comparison", epochs_of_work(queue, log, 60), estimate_seconds=100)
+    wait_until(lambda: len(log) >= 3)
+    short = queue.submit("bob", "comparison", epochs_of_work(queue, log, 5), estimate_seconds=2)
+    wait_until(lambda: short.status == DONE)
+    assert long.status in (RUNNING, PAUSED) and long.pauses == 1
+    wait_until(lambda: long.status == DONE, timeout=20)
+    ran = [job_id for job_id, _ in log]
+    first_short = ran.index(short.id)
+    # The long job gave way at its next epoch; the short one then ran to the end before the long one resumed.
+    assert ran[first_short : first_short + 5] == [short.id] * 5 and set(ran[first_short + 5 :]) == {long.id}
+    assert [epoch for job_id, epoch in log if job_id == long.id] == list(range(60))  # resumed where it paused
+
+
+def test_equal_jobs_run_one_after_another_not_interleaved():
+    queue = JobQueue(max_concurrent=1)
+    log = []
+    jobs = [queue.submit(f"s{i}", "comparison", epochs_of_work(queue, log, 4), estimate_seconds=5) for i in range(3)]
+    wait_until(lambda: all(job.status == DONE for job in jobs))
+    assert [job_id for job_id, _ in log] == [job.id for job in jobs for _ in range(4)]
+    assert all(job.pauses == 0 for job in jobs)
+
+
+def test_a_job_that_outruns_its_estimate_gives_way_to_newcomers():
+    """Ranked by how far it has overrun its estimate, so a wrong estimate cannot hold the trainer."""
+    queue = JobQueue(max_concurrent=1)
+    log = []
+    liar = queue.submit("alice", "comparison", epochs_of_work(queue, log, 200), estimate_seconds=0.1)
+    wait_until(lambda: len(log) >= 20)  # 0.4 s used: 0.3 s over its estimate
+    honest = queue.submit("bob", "comparison", epochs_of_work(queue, log, 3), estimate_seconds=0.2)
+    wait_until(lambda: honest.status == DONE)
+    assert liar.status != DONE and liar.pauses >= 1
+    queue.cancel(liar.id)
+    wait_until(lambda: liar.status == CANCELLED)
+
+
+def test_waiting_students_see_an_estimate_that_counts_only_the_jobs_ahead():
+    queue = JobQueue(max_concurrent=1)
+    release = threading.Event()
+    long = queue.submit("a", "comparison", lambda job: release.wait(5), estimate_seconds=100)
+    wait_until(lambda: long.status == RUNNING)
+    short = queue.submit("b", "comparison", lambda job: None, estimate_seconds=10)
+    other = queue.submit("c", "comparison", lambda job: None, estimate_seconds=20)
+    # The long job is not ahead of the shorter ones: they only wait for the rest of its current slice.
+    assert queue.estimated_wait(short) == pytest.approx(queue.typical_slice_seconds)
+    assert queue.estimated_wait(other) == pytest.approx(queue.typical_slice_seconds + 10)
+    assert queue.estimated_finish(other) == pytest.approx(queue.typical_slice_seconds + 30)
+    assert (queue.position(short), queue.position(other)) == (1, 2)
+    release.set()
+    wait_until(lambda: other.status == DONE)
+
+
+def test_one_unfinished_job_per_workspace_and_per_browser_and_nothing_queued_when_refused():
+    queue = JobQueue(max_concurrent=1)
+    release = threading.Event()
+    first = queue.submit("ws-1", "comparison", lambda job: release.wait(5), browser="browser-a")
+    before = queue.counts()
+    with pytest.raises(JobRefused, match="This workspace already has a training") as same_workspace:
+        queue.submit("ws-1", "sweep", lambda job: None, browser="browser-b")
+    with pytest.raises(JobRefused, match="Another tab of this browser") as same_browser:
+        queue.submit("ws-2", "comparison", lambda job: None, browser="browser-a")
+    assert same_workspace.value.reason == same_browser.value.reason == "busy"
+    assert queue.counts() == before and queue.latest("ws-2") is None
+    queue.submit("ws-3", "comparison", lambda job: None, browser="browser-c")  # someone else: fine
+    queue.cancel(first.id)  # a cancelled job frees its place at once, before it has even stopped
+    again = queue.submit("ws-1", "comparison", lambda job: "again", browser="browser-a")
+    release.set()
+    wait_until(lambda: again.status == DONE)
+    assert again.result == "again"
+
+
+def test_joining_a_shared_lesson_is_allowed_but_not_a_second_job():
+    queue = JobQueue(max_concurrent=1)
+    release = threading.Event()
+    lesson = queue.submit("ann", "lesson", lambda job: release.wait(5), share_key="k", browser="b-ann")
+    assert queue.submit("ben", "lesson", lambda job: None, share_key="k", browser="b-ben") is lesson
+    assert queue.submit("ben", "lesson", lambda job: None, share_key="k", browser="b-ben") is lesson  # pressed twice
+    with pytest.raises(JobRefused):
+        queue.submit("ben", "comparison", lambda job: None, browser="b-ben")
+    release.set()
+    wait_until(lambda: lesson.status == DONE)
+
+
+def test_the_server_holds_at_most_the_queued_jobs_limit():
+    queue = JobQueue(limits=QueueLimits(max_concurrent_fits=1, max_queued_jobs=3, max_job_seconds=120))
+    release = threading.Event()
+    jobs = [queue.submit(f"s{i}", "comparison", lambda job: release.wait(5)) for i in range(3)]
+    with pytest.raises(JobRefused, match=r"The trainer is full \(3 trainings") as full:
+        queue.submit("s3", "comparison", lambda job: None)
+    assert full.value.reason == "full" and len([j for j in jobs if j.status not in (DONE,)]) == 3
+    assert queue.most_unfinished_at_once == 3
+    release.set()
+    wait_until(lambda: all(job.status == DONE for job in jobs))
+    assert queue.submit("s3", "comparison", lambda job: None) is not None  # room again
+
+
+def test_a_job_over_the_budget_is_refused_before_it_is_queued():
+    queue = JobQueue(limits=QueueLimits(max_concurrent_fits=1, max_queued_jobs=60, max_job_seconds=120))
+    ran = []
+    with pytest.raises(JobRefused, match="about 1,100 s of the shared trainer, over this server's limit of 120 s"):
+        queue.submit("hog", "comparison", lambda job: ran.append(1), estimate_seconds=1100)
+    assert not ran and sum(queue.counts().values()) == 0 and queue.latest("hog") is None
+
+
+@pytest.mark.parametrize(
+    "environment, expected",
+    [
+        ({}, QueueLimits(1, 60, 120.0)),
+        ({"TL_MAX_QUEUED_JOBS": "100", "TL_MAX_JOB_SECONDS": "600"}, QueueLimits(1, 100, 600.0)),
+        ({"TL_MAX_QUEUED_JOBS": "lots", "TL_MAX_JOB_SECONDS": "nan"}, QueueLimits(1, 60, 120.0)),
+        ({"TL_MAX_QUEUED_JOBS": "-5", "TL_MAX_JOB_SECONDS": "0"}, QueueLimits(1, 1, 1.0)),
+    ],
+)
+def test_a_teacher_sets_the_limits_with_environment_variables(monkeypatch, environment, expected):
+    for name in ("TL_MAX_CONCURRENT_FITS", "TL_MAX_QUEUED_JOBS", "TL_MAX_JOB_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert QueueLimits.from_env() == expected
+
+
+def test_a_paused_job_cancelled_stops_without_waiting_for_a_turn():
+    queue = JobQueue(max_concurrent=1)
+    log = []
+    long = queue.submit("alice", "comparison", epochs_of_work(queue, log, 100), estimate_seconds=100)
+    wait_until(lambda: len(log) >= 2)
+    release = threading.Event()
+    blocker = queue.submit("bob", "comparison", lambda job: release.wait(10), estimate_seconds=1)
+    wait_until(lambda: long.status == PAUSED and blocker.status == RUNNING)
+    queue.cancel(long.id)
+    wait_until(lambda: long.status == CANCELLED, timeout=3)  # while bob still holds the only turn
+    assert blocker.status == RUNNING and long.result == "stopped"
+    release.set()
+    wait_until(lambda: blocker.status == DONE)
+
+
+def test_a_paused_job_nobody_looks_at_is_cancelled():
+    queue = JobQueue(max_concurrent=1, abandon_after=0.5)
+    log = []
+    orphan = queue.submit("alice", "comparison", epochs_of_work(queue, log, 100), estimate_seconds=100)
+    wait_until(lambda: len(log) >= 2)
+    release = threading.Event()
+    watched = queue.submit("bob", "comparison", lambda job: release.wait(10), estimate_seconds=1)
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:  # bob's page polls; alice's page is gone
+        queue.get(watched.id)
+        time.sleep(0.05)
+    assert orphan.status == CANCELLED and watched.status == RUNNING
+    release.set()
+
+
+def test_a_job_slightly_over_its_estimate_finishes_before_equal_newcomers_start():
+    """Estimates are a little off in practice: a job just past its estimate must not be paused for a newcomer."""
+    queue = JobQueue(max_concurrent=1)
+    log = []
+    first = queue.submit("alice", "comparison", epochs_of_work(queue, log, 30, 0.02), estimate_seconds=0.5)
+    wait_until(lambda: len(log) >= 1)
+    second = queue.submit("bob", "comparison", epochs_of_work(queue, log, 30, 0.02), estimate_seconds=0.5)
+    wait_until(lambda: second.status == DONE)
+    assert first.finished < second.started and first.pauses == 0  # 0.6 s used of 0.5 estimated: 20% over

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 
+from tl_core.cost import SweepSize
 from tl_core.evaluation import confusion
 from tl_core.lesson import LESSON_SWEEP_SHOTS, Lesson, lesson_key, lesson_to_query
 from tl_core.model_io import model_to_bytes
-from tl_core.sweep import data_efficiency
+from tl_core.sweep import SEEDS, data_efficiency
 from tl_core.tasks import Task, sweep_task_maker
 from tl_core.training import ProgressCallback, StopCallback, TrainSettings, compare, comparison_summary
 from tl_core.workspace import Workspace
@@ -79,14 +80,29 @@ def sweep_and_keep(
     settings: TrainSettings,
     progress=None,
     should_stop: StopCallback | None = None,
+    size: SweepSize | None = None,
 ) -> int | None:
-    """The data-efficiency sweep for this workspace's task, kept in the workspace (None when cancelled)."""
+    """The data-efficiency sweep for this workspace's task, kept in the workspace (None when cancelled).
+
+    `size` (shots and seeds) defaults to every shot count the workspace allows with `SEEDS` seeds.
+    """
     make_task, shots, note = sweep_task_maker(workspace)
-    sweep = data_efficiency(pretrained_model, architecture, make_task, settings, shots=shots, progress=progress,
-                            should_stop=should_stop)  # fmt: skip
+    size = size or SweepSize(shots, SEEDS)
+    sweep = data_efficiency(
+        pretrained_model,
+        architecture,
+        make_task,
+        settings,
+        shots=size.shots,
+        seeds=size.seeds,
+        progress=progress,
+        should_stop=should_stop,
+    )
     if sweep["cancelled"]:
         return None
-    sweep.update(model_title=model_title, strategy=settings.strategy, epochs=settings.epochs, note=note)
+    sweep.update(
+        model_title=model_title, strategy=settings.strategy, epochs=settings.epochs, note=note, seeds=size.seeds
+    )
     return workspace.save_run("sweep", sweep)
 
 
@@ -114,10 +130,7 @@ def shared_lesson_work(workspace: Workspace, pretrained_model, lesson: Lesson, m
     """
 
     def work(job) -> int | None:
-        def on_epoch(which, record):
-            job.events.append((which, record))
-
-        kept = lesson_record(pretrained_model, lesson, model_title, on_epoch, queue.watch(job))
+        kept = lesson_record(pretrained_model, lesson, model_title, curve_progress(job), queue.watch(job))
         if kept is None:
             return None
         run_ids = {owner: workspace.store.workspace(owner).save_run("lesson", *kept) for owner in queue.seal(job)}
@@ -126,19 +139,87 @@ def shared_lesson_work(workspace: Workspace, pretrained_model, lesson: Lesson, m
     return work
 
 
-def lesson_sweep_and_keep(
-    workspace: Workspace,
+def lesson_sweep_record(
     pretrained_model,
     lesson: Lesson,
+    shots: tuple[int, ...] = LESSON_SWEEP_SHOTS,
     progress=None,
     should_stop: StopCallback | None = None,
-) -> int | None:
-    """The lesson's "fewer labels" check: both models at LESSON_SWEEP_SHOTS samples per class, one seed each."""
+) -> dict | None:
+    """The lesson's "fewer labels" check: both models at `shots` samples per class, one seed each (None when
+    cancelled)."""
     sweep = data_efficiency(
-        pretrained_model, lesson.model, lambda shots, seed: replace(lesson, shots=shots).task(), lesson.train,
-        shots=LESSON_SWEEP_SHOTS, seeds=1, progress=progress, should_stop=should_stop,
+        pretrained_model, lesson.model, lambda k, seed: replace(lesson, shots=k).task(), lesson.train,
+        shots=shots, seeds=1, progress=progress, should_stop=should_stop,
     )  # fmt: skip
     if sweep["cancelled"]:
         return None
-    sweep.update(lesson_key=lesson_key(lesson), strategy=lesson.train.strategy, epochs=lesson.train.epochs)
-    return workspace.save_run("lesson-sweep", sweep)
+    sweep.update(lesson_key=lesson_key(lesson), strategy=lesson.train.strategy, epochs=lesson.train.epochs, seeds=1)
+    return sweep
+
+
+def lesson_sweep_share_key(lesson: Lesson, shots: tuple[int, ...]) -> str:
+    """Students asking for the same lesson's check at the same shot counts share one sweep."""
+    return f"sweep:{','.join(map(str, shots))}:{lesson_key(lesson)}"
+
+
+def shared_lesson_sweep_work(
+    workspace: Workspace, pretrained_model, lesson: Lesson, queue, shots: tuple[int, ...] = LESSON_SWEEP_SHOTS
+):
+    """The work of a shared "Measure it" job: one sweep for everyone who asked, kept in every owner's workspace;
+    each finished point's numbers are the job's note, so every owner sees the same live numbers."""
+
+    def work(job) -> int | None:
+        sweep = lesson_sweep_record(pretrained_model, lesson, shots, sweep_progress(job), queue.watch(job))
+        if sweep is None:
+            return None
+        run_ids = {owner: workspace.store.workspace(owner).save_run("lesson-sweep", sweep) for owner in queue.seal(job)}
+        return run_ids.get(workspace.name)
+
+    return work
+
+
+# --- the work functions pages submit to the queue (see `jobs`): progress goes to the job, pages poll it ------
+def curve_progress(job) -> ProgressCallback:
+    """Each epoch of either model becomes a ("transfer" | "scratch", EpochRecord) event of the job."""
+    return lambda which, record: job.events.append((which, record))
+
+
+def sweep_progress(job):
+    """Each finished point of a sweep becomes a (fraction done, "5 per class, seed 0: transfer 95%, ...") event."""
+
+    def on_point(done: int, total: int, what: str) -> None:
+        job.note = f"{done}/{total} runs · {what}"
+        job.events.append((done / total, what))
+
+    return on_point
+
+
+def comparison_work(
+    workspace: Workspace,
+    pretrained_model,
+    architecture: str,
+    model_title: str,
+    task: Task,
+    settings: TrainSettings,
+    queue,
+):
+    """A comparison job: both models trained on the workspace's task and kept in it."""
+    return lambda job: compare_and_keep(
+        workspace, pretrained_model, architecture, model_title, task, settings, curve_progress(job), queue.watch(job)
+    )
+
+
+def sweep_work(
+    workspace: Workspace,
+    pretrained_model,
+    architecture: str,
+    model_title: str,
+    settings: TrainSettings,
+    size: SweepSize,
+    queue,
+):
+    """A data-efficiency sweep job over the workspace's task, kept in it."""
+    return lambda job: sweep_and_keep(
+        workspace, pretrained_model, architecture, model_title, settings, sweep_progress(job), queue.watch(job), size
+    )

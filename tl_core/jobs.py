@@ -1,5 +1,5 @@
-"""A process-wide queue of training jobs: at most `TL_MAX_CONCURRENT_FITS` fits at once, first come first
-served, each cancellable, each abandoned job cancelled.
+"""A process-wide queue of training jobs that shares the trainer fairly: short jobs never wait behind a long
+one for more than one epoch of it, each student has at most one job, and no job is bigger than the budget.
 
 Streamlit runs every browser session as a thread of one process, and TensorFlow is not safe for building
 and training models from many threads at once; and a training must survive the reruns a user causes. So
@@ -7,10 +7,27 @@ pages never train on their own thread: they submit a job here and poll it. A job
 workspace name), so a refreshed or reconnected page finds its job again. A job nobody has looked at for
 `abandon_after` seconds (its pages are gone) is cancelled.
 
+**Scheduling.** Every job runs on a thread of its own but computes only while it holds one of the
+`TL_MAX_CONCURRENT_FITS` turns. Trainings advance in slices: after every epoch the engine calls the job's
+`should_stop` (see `watch`), which is also where a job gives its turn up when a more urgent job waits.
+The most urgent job is the one with the least *expected remaining* compute (shortest remaining first, from
+the calibrated estimate minus what it has used; ties go to the earlier job). That is what keeps a class
+moving: a default comparison submitted while someone's two-minute run trains starts at that run's next
+epoch, and thirty equal jobs still run one after another instead of all finishing late together. A job that
+outruns its estimate is ranked by how far it has overrun it (least attained service past the estimate), so
+a job a little over still finishes first, while a wrong estimate cannot make a long job look short for long.
+A paused job keeps its models and data and resumes exactly where it was; the numbers it computes do not
+depend on what ran in between.
+
+**Limits**, all checked before anything is queued (`JobRefused` says which, in words for the student): one
+unfinished job per workspace and per browser, at most `TL_MAX_QUEUED_JOBS` unfinished jobs on the server,
+and no job whose estimate exceeds `TL_MAX_JOB_SECONDS` (see `tl_core.cost` for the estimates and for
+cheaper runs that fit).
+
 Jobs with a `share_key` (a lesson's settings: the same link, the same seed, hence the same result) are shared:
 whoever asks for the same key while such a job waits or runs joins it as another owner instead of queueing a
 copy, sees the same live curves, and gets the result kept in their own workspace. A class of thirty pressing
-Train on one lesson link waits for one training, not thirty.
+Train on one lesson link waits for one training, not thirty; and it counts as one job in the schedule.
 """
 
 from __future__ import annotations
@@ -24,11 +41,63 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+QUEUED, RUNNING, PAUSED, DONE, FAILED, CANCELLED = "queued", "running", "paused", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
-DEFAULT_MAX_CONCURRENT_FITS = 1  # two cores: one fit uses both; two at once only slow each other down
 DEFAULT_ABANDON_SECONDS = 45.0  # a page polls twice a second; a refresh reattaches well within this
 FORGET_AFTER_SECONDS = 3600.0  # finished jobs are kept this long for pages to show how they ended
+
+
+@dataclass(frozen=True)
+class QueueLimits:
+    """What one server allows; a teacher raises them with the environment variables named in `from_env`."""
+
+    max_concurrent_fits: int = 1  # two cores: one fit uses both; two at once only slow each other down
+    max_queued_jobs: int = 60  # unfinished jobs on the server: two per student of a large class
+    max_job_seconds: float = 120.0  # estimated trainer seconds per job: ten default comparisons on 2 cores
+
+    @classmethod
+    def from_env(cls) -> QueueLimits:
+        """`TL_MAX_CONCURRENT_FITS`, `TL_MAX_QUEUED_JOBS`, `TL_MAX_JOB_SECONDS`; unreadable values: defaults."""
+        defaults = cls()
+        return cls(
+            max_concurrent_fits=int(_env_number("TL_MAX_CONCURRENT_FITS", defaults.max_concurrent_fits, 1)),
+            max_queued_jobs=int(_env_number("TL_MAX_QUEUED_JOBS", defaults.max_queued_jobs, 1)),
+            max_job_seconds=_env_number("TL_MAX_JOB_SECONDS", defaults.max_job_seconds, 1.0),
+        )
+
+
+def _env_number(name: str, default: float, lowest: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return max(lowest, value) if value == value else default  # NaN -> default
+
+
+def max_concurrent_fits() -> int:
+    """`TL_MAX_CONCURRENT_FITS`, default 1; anything unreadable falls back to the default."""
+    return QueueLimits.from_env().max_concurrent_fits
+
+
+BUSY_WORKSPACE = "This workspace already has a training waiting or running: wait for it, or cancel it first."
+BUSY_BROWSER = (
+    "Another tab of this browser already has a training waiting or running: one at a time per student, so "
+    "everyone gets a turn."
+)
+FULL = "The trainer is full ({limit} trainings waiting or running). Try again in a minute; your work is kept."
+OVER_BUDGET = (
+    "This run needs about {seconds:,.0f} s of the shared trainer, over this server's limit of {limit:,.0f} s per "
+    "job. Use fewer epochs, fewer samples, the feature-extraction strategy or a smaller model."
+)
+
+
+class JobRefused(Exception):
+    """A job was not queued; `str(error)` tells the student why and what to do. `reason` is one of
+    "busy" (this workspace or browser has a job already), "full" (the server's queue) or "budget"."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -36,10 +105,10 @@ class Job:
     id: int
     owners: list[str]  # who may reattach (workspace names): whoever asked first, then whoever joined a shared job
     kind: str  # e.g. "comparison" or "sweep"
-    estimate_seconds: float  # expected run time, for queue estimates
+    estimate_seconds: float  # expected trainer seconds, for the schedule and the estimates shown
     created: float = field(default_factory=time.monotonic)
     status: str = QUEUED
-    started: float | None = None
+    started: float | None = None  # when it first got a turn
     finished: float | None = None
     last_seen: float = field(default_factory=time.monotonic)
     cancel_requested: bool = False
@@ -47,29 +116,59 @@ class Job:
     note: str = ""  # a line of progress text
     details: dict = field(default_factory=dict)  # what pages need to show progress, e.g. {"epochs": 30}
     share_key: str | None = None  # jobs with the same key compute the same thing: later askers join this one
+    browsers: list[str] = field(default_factory=list)  # the browsers of its owners (one unfinished job each)
     sealed: bool = False  # no one joins any more: the work is handing its result to the owners
+    used_seconds: float = 0.0  # trainer seconds received so far (time holding a turn)
+    turn_since: float | None = None  # when its current turn began; None while it has no turn
+    pauses: int = 0  # how often it gave its turn to a more urgent job
     result: Any = None
     error: str | None = None
 
-    def should_stop(self) -> bool:
-        return self.cancel_requested
-
     @property
     def elapsed(self) -> float:
+        """Wall seconds since it first got a turn (pauses included)."""
         if self.started is None:
             return 0.0
         return (self.finished or time.monotonic()) - self.started
 
+    @property
+    def active(self) -> bool:
+        """Unfinished and not being cancelled: it counts against the limits."""
+        return self.status not in FINISHED and not self.cancel_requested
+
+    def compute_used(self, now: float) -> float:
+        return self.used_seconds + (now - self.turn_since if self.turn_since is not None else 0.0)
+
+    def expected_remaining(self, now: float) -> float:
+        """Trainer seconds it still needs, by its estimate; once past it, how far it has overrun it.
+
+        The second part is what keeps a wrong estimate honest: a job that overran by x seconds ranks like a
+        job with x seconds left, so it finishes first when it is nearly done (a few percent over), and gives
+        way to a newcomer of size y once it has overrun by more than y.
+        """
+        return abs(self.estimate_seconds - self.compute_used(now))
+
 
 class JobQueue:
-    def __init__(self, max_concurrent: int | None = None, abandon_after: float = DEFAULT_ABANDON_SECONDS) -> None:
-        self.max_concurrent = max(1, max_concurrent or max_concurrent_fits())
+    typical_slice_seconds = 2.0  # an epoch of a large run: only for the waiting time shown to a student
+
+    def __init__(
+        self,
+        max_concurrent: int | None = None,
+        abandon_after: float = DEFAULT_ABANDON_SECONDS,
+        limits: QueueLimits | None = None,
+    ) -> None:
+        limits = limits or QueueLimits.from_env()
+        if max_concurrent is not None:
+            limits = QueueLimits(max(1, max_concurrent), limits.max_queued_jobs, limits.max_job_seconds)
+        self.limits = limits
+        self.max_concurrent = limits.max_concurrent_fits
         self.abandon_after = abandon_after
         self._lock = threading.Condition()
         self._jobs: dict[int, Job] = {}
-        self._waiting: list[int] = []  # job ids, first come first served
-        self._running = 0
+        self._holding: set[int] = set()  # jobs computing now (at most max_concurrent)
         self.most_running_at_once = 0  # for the load benchmark: never above max_concurrent
+        self.most_unfinished_at_once = 0  # for the load benchmark: never above max_queued_jobs
         self._ids = itertools.count(1)
 
     def submit(
@@ -80,24 +179,54 @@ class JobQueue:
         estimate_seconds: float = 10.0,
         details: dict | None = None,
         share_key: str | None = None,
+        browser: str | None = None,
     ) -> Job:
-        """Queue `work(job)`; it runs on its own thread when a slot is free. Returns the job at once.
+        """Queue `work(job)`; it runs on its own thread, computing while it holds a turn. Returns the job at once.
 
         With a `share_key`, an unfinished job with the same key is joined instead (`work` is then not used).
+        Raises `JobRefused`, with nothing queued, when a limit stands in the way (see the module docstring).
         """
         with self._lock:
             self._forget_finished(older_than=FORGET_AFTER_SECONDS)
-            if share_key is not None and (shared := self._joinable(share_key)) is not None:
+            shared = self._joinable(share_key) if share_key is not None else None
+            self._check_one_each(owner, browser, allowed=shared)
+            if shared is not None:
                 if owner not in shared.owners:
                     shared.owners.append(owner)
+                if browser is not None and browser not in shared.browsers:
+                    shared.browsers.append(browser)
                 shared.last_seen = time.monotonic()
                 return shared
-            job = Job(next(self._ids), [owner], kind, estimate_seconds, details=dict(details or {}),
-                      share_key=share_key)  # fmt: skip
+            self._check_capacity(estimate_seconds)
+            job = Job(
+                next(self._ids),
+                [owner],
+                kind,
+                estimate_seconds,
+                details=dict(details or {}),
+                share_key=share_key,
+                browsers=[browser] if browser is not None else [],
+            )
             self._jobs[job.id] = job
-            self._waiting.append(job.id)
+            self.most_unfinished_at_once = max(self.most_unfinished_at_once, sum(j.active for j in self._jobs.values()))
         threading.Thread(target=self._run, args=(job, work), name=f"job-{job.id}", daemon=True).start()
         return job
+
+    def _check_one_each(self, owner: str, browser: str | None, allowed: Job | None) -> None:
+        for job in self._jobs.values():
+            if not job.active or job is allowed:
+                continue
+            if owner in job.owners:
+                raise JobRefused("busy", BUSY_WORKSPACE)
+            if browser is not None and browser in job.browsers:
+                raise JobRefused("busy", BUSY_BROWSER)
+
+    def _check_capacity(self, estimate_seconds: float) -> None:
+        limits = self.limits
+        if sum(job.active for job in self._jobs.values()) >= limits.max_queued_jobs:
+            raise JobRefused("full", FULL.format(limit=limits.max_queued_jobs))
+        if estimate_seconds > limits.max_job_seconds:
+            raise JobRefused("budget", OVER_BUDGET.format(seconds=estimate_seconds, limit=limits.max_job_seconds))
 
     def get(self, job_id: int, touch: bool = True) -> Job | None:
         with self._lock:
@@ -116,7 +245,10 @@ class JobQueue:
             return job
 
     def cancel(self, job_id: int, owner: str | None = None) -> None:
-        """Cancel the job; for a shared job, `owner` only leaves it, and the last owner to leave cancels it."""
+        """Cancel the job; for a shared job, `owner` only leaves it, and the last owner to leave cancels it.
+
+        A cancelled job stops at its next epoch and frees its place in the queue at once.
+        """
         with self._lock:
             if (job := self._jobs.get(job_id)) is None or job.status in FINISHED:
                 return
@@ -133,30 +265,51 @@ class JobQueue:
             return list(job.owners)
 
     def _joinable(self, share_key: str) -> Job | None:
-        joinable = (QUEUED, RUNNING)
         for job in self._jobs.values():
-            if job.share_key == share_key and job.status in joinable and not (job.sealed or job.cancel_requested):
+            if job.share_key == share_key and job.active and not job.sealed:
                 return job
         return None
 
+    # --- what pages show ---------------------------------------------------------------------------------
+    def _ahead_of(self, job: Job, now: float) -> list[Job]:
+        """Unfinished jobs that will compute before `job` finishes, by the schedule's rule."""
+        mine = self._urgency(job, now)
+        return [j for j in self._jobs.values() if j is not job and j.active and self._urgency(j, now) < mine]
+
     def position(self, job: Job) -> int:
-        """1 for the next job to start; 0 once it runs or has finished."""
+        """1 for the next job to get a turn; 0 while it computes or once it has finished."""
         with self._lock:
-            return self._waiting.index(job.id) + 1 if job.id in self._waiting else 0
+            if job.status in FINISHED or job.id in self._holding:
+                return 0
+            now = time.monotonic()
+            return 1 + sum(1 for j in self._ahead_of(job, now) if j.id not in self._holding)
 
     def estimated_wait(self, job: Job) -> float:
-        """Seconds until `job` should start: the work ahead of it, shared among the slots."""
+        """Seconds until `job` computes again: the remaining compute of every job ahead of it, shared among the
+        turns, plus the rest of the current slice of longer jobs computing now (at most one epoch of theirs)."""
         with self._lock:
-            running = [j for j in self._jobs.values() if j.status == RUNNING]
-            ahead = self._waiting[: self._waiting.index(job.id)] if job.id in self._waiting else []
-            remaining = sum(max(0.0, j.estimate_seconds - j.elapsed) for j in running)
-            remaining += sum(self._jobs[i].estimate_seconds for i in ahead)
-            return remaining / self.max_concurrent
+            if job.status in FINISHED or job.id in self._holding:
+                return 0.0
+            now = time.monotonic()
+            ahead = self._ahead_of(job, now)
+            work = sum(j.expected_remaining(now) for j in ahead)
+            if len([j for j in ahead if j.id in self._holding]) < len(self._holding):
+                work += self.typical_slice_seconds  # a longer job finishing its epoch first
+            return work / self.max_concurrent
+
+    def estimated_finish(self, job: Job) -> float:
+        """Seconds until `job` should be done, if no shorter job arrives meanwhile."""
+        with self._lock:
+            if job.status in FINISHED:
+                return 0.0
+            now = time.monotonic()
+            mine = job.expected_remaining(now)
+        return (0.0 if job.id in self._holding else self.estimated_wait(job)) + mine
 
     def counts(self) -> dict[str, int]:
         with self._lock:
             statuses = [job.status for job in self._jobs.values()]
-        return {status: statuses.count(status) for status in (QUEUED, RUNNING, DONE, FAILED, CANCELLED)}
+        return {status: statuses.count(status) for status in (QUEUED, RUNNING, PAUSED, DONE, FAILED, CANCELLED)}
 
     def _forget_finished(self, older_than: float) -> None:
         """Drop jobs finished long ago (their results are in the workspace), so memory stays flat."""
@@ -165,8 +318,14 @@ class JobQueue:
             del self._jobs[job_id]
 
     # --- the worker side -----------------------------------------------------------------------------
+    def _urgency(self, job: Job, now: float) -> tuple[float, int]:
+        return (job.expected_remaining(now), job.id)
+
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
-        if not self._wait_for_slot(job):
+        if not self._take_turn(job):
+            with self._lock:
+                job.status, job.finished = CANCELLED, time.monotonic()
+                self._lock.notify_all()
             return
         try:
             job.result = work(job)
@@ -177,46 +336,60 @@ class JobQueue:
             traceback.print_exc()
         finally:
             with self._lock:
+                self._release_turn(job)
                 job.finished = time.monotonic()
-                self._running -= 1
                 self._lock.notify_all()
 
-    def _wait_for_slot(self, job: Job) -> bool:
+    def _take_turn(self, job: Job) -> bool:
+        """Wait until `job` is the most urgent job waiting and a turn is free; False when cancelled meanwhile."""
         with self._lock:
             while True:
-                if job.cancel_requested or self._abandoned(job):
-                    job.cancel_requested = True
-                    job.status = CANCELLED
-                    job.finished = time.monotonic()
-                    self._waiting.remove(job.id)
-                    self._lock.notify_all()
+                if self._stopping(job):
                     return False
-                if self._waiting[0] == job.id and self._running < self.max_concurrent:
-                    self._waiting.pop(0)
-                    self._running += 1
-                    self.most_running_at_once = max(self.most_running_at_once, self._running)
-                    job.status, job.started = RUNNING, time.monotonic()
+                if len(self._holding) < self.max_concurrent and self._most_urgent_waiting() is job:
+                    self._holding.add(job.id)
+                    self.most_running_at_once = max(self.most_running_at_once, len(self._holding))
+                    job.turn_since = time.monotonic()
+                    job.started = job.started or job.turn_since
+                    job.status = RUNNING
                     self._lock.notify_all()
                     return True
                 self._lock.wait(timeout=1.0)
 
-    def _abandoned(self, job: Job) -> bool:
-        return time.monotonic() - job.last_seen > self.abandon_after
+    def _release_turn(self, job: Job) -> None:
+        if job.id in self._holding:
+            self._holding.discard(job.id)
+            job.used_seconds = job.compute_used(time.monotonic())
+            job.turn_since = None
+
+    def _most_urgent_waiting(self) -> Job | None:
+        now = time.monotonic()
+        waiting = [j for j in self._jobs.values() if j.active and j.id not in self._holding]
+        return min(waiting, key=lambda j: self._urgency(j, now), default=None)
+
+    def checkpoint(self, job: Job) -> bool:
+        """A safe point between two slices of `job` (after an epoch): give the turn to a more urgent job if one
+        waits, and come back when it is this job's turn again. Returns True when the job should stop."""
+        with self._lock:
+            if self._stopping(job):
+                self._release_turn(job)
+                self._lock.notify_all()
+                return True
+            now = time.monotonic()
+            rival = self._most_urgent_waiting()
+            if rival is None or self._urgency(rival, now) > self._urgency(job, now):
+                return False
+            self._release_turn(job)
+            job.status, job.pauses = PAUSED, job.pauses + 1
+            self._lock.notify_all()
+        return not self._take_turn(job)
+
+    def _stopping(self, job: Job) -> bool:
+        if not job.cancel_requested and time.monotonic() - job.last_seen > self.abandon_after:
+            job.cancel_requested = True  # abandoned: no page has asked about it for a while
+        return job.cancel_requested
 
     def watch(self, job: Job) -> Callable[[], bool]:
-        """A `should_stop` for the training engine: cancelled, or abandoned by its pages."""
-
-        def should_stop() -> bool:
-            if not job.cancel_requested and self._abandoned(job):
-                job.cancel_requested = True
-            return job.cancel_requested
-
-        return should_stop
-
-
-def max_concurrent_fits() -> int:
-    """`TL_MAX_CONCURRENT_FITS`, default 1; anything unreadable falls back to the default."""
-    try:
-        return max(1, int(os.environ.get("TL_MAX_CONCURRENT_FITS", DEFAULT_MAX_CONCURRENT_FITS)))
-    except ValueError:
-        return DEFAULT_MAX_CONCURRENT_FITS
+        """The job's `should_stop` for the training engine, called after every epoch: a checkpoint (see above)
+        that returns True when the job was cancelled or abandoned by its pages."""
+        return lambda: self.checkpoint(job)

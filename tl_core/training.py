@@ -139,17 +139,6 @@ def compare(
     )  # fmt: skip
 
 
-def estimate_seconds(settings: TrainSettings, n_samples: int) -> float:
-    """A rough run time of `compare` on the project machines (2 cores), for queue estimates only.
-
-    Measured: scratch costs about 1.4 ms per sample per epoch plus ~2 s of set-up; feature extraction about
-    a second; the fine-tuning strategies cost about as much as scratch.
-    """
-    scratch = 2.0 + settings.epochs * n_samples * 0.0014
-    transfer = 1.0 if settings.strategy == "feature-extraction" else scratch
-    return scratch + transfer
-
-
 def comparison_summary(result: Comparison) -> dict:
     """Plain, JSON-ready numbers of a comparison (the `compare --json` contract)."""
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tl_core.jobs import FINISHED, QUEUED
+from tl_core.jobs import FINISHED, PAUSED, QUEUED
 from ui.charts import learning_curves
 from ui.presenter import for_projector
 from ui.resources import training_queue
 
-CURVE_KINDS = ("comparison", "lesson")  # jobs whose events are ("transfer" | "scratch", EpochRecord)
+CURVE_KINDS = ("comparison", "lesson")  # events: ("transfer" | "scratch", EpochRecord); sweeps: see below
 
 
 @st.fragment(run_every=0.5)
@@ -35,9 +35,19 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
         st.caption(job.details["title"] + shared)
     if job.status == QUEUED:
         st.info(
-            f"Waiting for a free trainer: number {queue.position(job)} in line, "
-            f"about {queue.estimated_wait(job):.0f} s. Your samples and settings are safe meanwhile."
+            f"Waiting for the shared trainer: number {queue.position(job)} in line, about "
+            f"{queue.estimated_wait(job):.0f} s until it starts and {queue.estimated_finish(job):.0f} s until it is "
+            "done (shorter jobs go first, so no one waits long behind a big run). Your samples and settings are safe "
+            "meanwhile."
         )
+    elif job.status == PAUSED:
+        st.info(
+            f"Paused after an epoch so a shorter job of another student can go first: resumes in about "
+            f"{queue.estimated_wait(job):.0f} s, exactly where it stopped.",
+            icon=":material/pause:",
+        )
+    if job.status == QUEUED:
+        pass  # nothing computed yet
     elif job.kind in CURVE_KINDS:
         epochs = job.details.get("epochs", 1)
         live = {"transfer": [], "scratch": []}
@@ -58,7 +68,9 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
             st.progress(min(1.0, done / epochs), text=text)
         presenting = bool(st.session_state.get("present"))  # the lesson's presenter view
         st.plotly_chart(for_projector(learning_curves(live, x_axis), presenting), key=f"live_{job_id}")
-    else:
-        fraction = job.events[-1] if job.events else 0.0
-        st.progress(fraction, text=job.note or "Starting…")
+    else:  # a sweep: (fraction done, what the finished point measured) events
+        points = list(job.events)
+        st.progress(points[-1][0] if points else 0.0, text=job.note or "Starting…")
+        if points:
+            st.caption("Measured so far: " + "; ".join(what for _, what in points))
     st.button("Cancel", key=f"cancel_{job_id}", icon=":material/stop:", on_click=queue.cancel, args=(job_id, owner))
