@@ -196,7 +196,7 @@ def submit_lesson(which: Lesson, place: str, title: str) -> None:
     # Shared: students who press Train on the same lesson while it waits or runs join this one training.
     work = shared_lesson_work(workspace, model, which, cards[which.model]["title"], queue)
     submit_job(
-        workspace.name, "lesson", work, check_lesson(which, queue.limits.max_job_seconds).seconds,
+        workspace.name, "lesson", work, check_lesson(which, queue.limits.max_job_seconds).seconds, place,
         details={"epochs": which.train.epochs, "place": place, "title": title}, share_key=lesson_key(which),
     )  # fmt: skip
     st.rerun()
@@ -218,7 +218,7 @@ def running_here(place: str) -> bool:
 
 
 check = check_lesson(lesson, queue.limits.max_job_seconds)
-budget_notice(check, "lesson_epochs", "lesson_train_requested")
+budget_notice(check, "lesson_epochs", "lesson_train_requested", busy)
 pressed = st.button(
     "Train both models",
     type="primary",
@@ -228,7 +228,7 @@ pressed = st.button(
 )
 if (pressed or st.session_state.pop("lesson_train_requested", False)) and check.fits and not busy:
     submit_lesson(lesson, "train", "Training the lesson's two models")
-show_refusal()
+show_refusal("train")
 running_here("train")
 if job is not None and job.status == FAILED and job.kind.startswith("lesson"):
     st.error(f"The last lesson run stopped with an error, and nothing was kept: {job.error}")
@@ -283,10 +283,12 @@ else:
                 "lesson-sweep",
                 shared_lesson_sweep_work(workspace, model, lesson, queue, shots_run),
                 sweep_fit.seconds,
+                "sweep",
                 details={"place": "sweep", "title": "Measuring how many labels each model needs"},
                 share_key=lesson_sweep_share_key(lesson, shots_run),
             )
             st.rerun()
+        show_refusal("sweep")
         running_here("sweep")
     else:
         sweep = sweep_found[1]
@@ -328,8 +330,12 @@ for demo_column, demo in zip(st.columns(len(DEMOS), gap="large"), DEMOS.values()
             f"{demo.lesson.shots} per class, {demo.lesson.train.strategy}, {demo.lesson.train.epochs} epochs.)"
         )
         demo_run = workspace.latest_run_with("lesson", "lesson_key", lesson_key(demo.lesson))
-        if st.button("Show me", key=f"demo_{demo.name}", icon=":material/science:", disabled=busy):
+        demo_fits = check_lesson(demo.lesson, queue.limits.max_job_seconds).fits
+        if st.button("Show me", key=f"demo_{demo.name}", icon=":material/science:", disabled=busy or not demo_fits):
             submit_lesson(demo.lesson, f"demo-{demo.name}", demo.title)
+        if not demo_fits:
+            st.caption("This demonstration is over this server's time limit per job (TL_MAX_JOB_SECONDS).")
+        show_refusal(f"demo-{demo.name}")
         if running_here(f"demo-{demo.name}"):
             continue
         if demo_run is not None:

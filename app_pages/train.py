@@ -123,7 +123,7 @@ check = check_comparison(
     queue.limits.max_job_seconds,
     n_classes=len(task.labels),
 )
-budget_notice(check, "train_epochs", "train_requested")
+budget_notice(check, "train_epochs", "train_requested", busy)
 pressed = st.button(
     "Train both models", type="primary", key="train", icon=":material/play_arrow:", disabled=busy or not check.fits
 )
@@ -131,9 +131,12 @@ if (pressed or st.session_state.pop("train_requested", False)) and check.fits an
     with st.spinner("Loading the pretrained model…"):
         pretrained = pretrained_model(architecture)
     work = comparison_work(workspace, pretrained, architecture, cards[architecture]["title"], task, settings, queue)
-    job = submit_job(workspace.name, "comparison", work, check.seconds, details={"epochs": settings.epochs}) or job
+    job = (
+        submit_job(workspace.name, "comparison", work, check.seconds, "train", details={"epochs": settings.epochs})
+        or job
+    )
     busy = job is not None and job.status not in FINISHED
-show_refusal()
+show_refusal("train")
 chart = st.empty()
 
 
@@ -235,8 +238,9 @@ else:
         with st.spinner("Loading the pretrained model…"):
             pretrained = pretrained_model(architecture)
         work = sweep_work(workspace, pretrained, architecture, cards[architecture]["title"], settings, size, queue)
-        submit_job(workspace.name, "sweep", work, sweep_fit.seconds)
+        submit_job(workspace.name, "sweep", work, sweep_fit.seconds, "sweep")
         st.rerun()
+    show_refusal("sweep")
 if (latest_sweep := workspace.latest_run("sweep")) is not None:
     sweep = latest_sweep[1]
     st.plotly_chart(sweep_chart(sweep), key="sweep_chart")

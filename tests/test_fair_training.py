@@ -19,7 +19,7 @@ from tl_core.workspace import WorkspaceStore
 pytestmark = pytest.mark.slow
 
 LONG = TrainSettings(strategy="fine-tune-all", epochs=12, seed=5)
-SHORT = TrainSettings(strategy="feature-extraction", epochs=3, seed=6)
+SHORT = TrainSettings(strategy="fine-tune-all", epochs=2, seed=6)  # the same kind: built while LONG is paused
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +85,13 @@ def test_a_cancelled_comparison_stops_within_one_epoch(pretrained, task):
 
 def test_a_cancelled_sweep_stops_within_one_epoch_of_its_current_comparison(pretrained):
     queue = JobQueue(max_concurrent=1)
-    checks, after_cancel = [], []
+    checks = []
 
     def work(job):
         watch = queue.watch(job)
 
         def should_stop():
             checks.append(1)
-            if job.cancel_requested:
-                after_cancel.append(1)
             return watch()
 
         return data_efficiency(
@@ -104,9 +102,10 @@ def test_a_cancelled_sweep_stops_within_one_epoch_of_its_current_comparison(pret
     job = queue.submit("alice", "sweep", work)
     wait_until(lambda: len(checks) >= 3)  # inside the first comparison: its epochs are checkpoints too
     queue.cancel(job.id)
+    checks_when_cancelled = len(checks)
     wait_until(lambda: job.status == CANCELLED)
     assert job.result["cancelled"] and job.result["shots"] == []
-    assert len(after_cancel) == 1  # the very next epoch boundary stopped it
+    assert len(checks) - checks_when_cancelled <= 1  # the very next epoch boundary stopped it
 
 
 def test_a_class_pressing_measure_it_on_one_lesson_runs_one_sweep_kept_by_everyone(pretrained, tmp_path):

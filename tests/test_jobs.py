@@ -281,13 +281,13 @@ def test_one_unfinished_job_per_workspace_and_per_browser_and_nothing_queued_whe
     queue = JobQueue(max_concurrent=1)
     release = threading.Event()
     first = queue.submit("ws-1", "comparison", lambda job: release.wait(5), browser="browser-a")
-    before = queue.counts()
+    before = sum(queue.counts().values())
     with pytest.raises(JobRefused, match="This workspace already has a training") as same_workspace:
         queue.submit("ws-1", "sweep", lambda job: None, browser="browser-b")
     with pytest.raises(JobRefused, match="Another tab of this browser") as same_browser:
         queue.submit("ws-2", "comparison", lambda job: None, browser="browser-a")
     assert same_workspace.value.reason == same_browser.value.reason == "busy"
-    assert queue.counts() == before and queue.latest("ws-2") is None
+    assert sum(queue.counts().values()) == before and queue.latest("ws-2") is None
     queue.submit("ws-3", "comparison", lambda job: None, browser="browser-c")  # someone else: fine
     queue.cancel(first.id)  # a cancelled job frees its place at once, before it has even stopped
     again = queue.submit("ws-1", "comparison", lambda job: "again", browser="browser-a")
@@ -385,3 +385,57 @@ def test_a_job_slightly_over_its_estimate_finishes_before_equal_newcomers_start(
     second = queue.submit("bob", "comparison", epochs_of_work(queue, log, 30, 0.02), estimate_seconds=0.5)
     wait_until(lambda: second.status == DONE)
     assert first.finished < second.started and first.pauses == 0  # 0.6 s used of 0.5 estimated: 20% over
+
+
+def test_leaving_a_shared_job_frees_the_browser_and_a_second_click_cannot_cancel_it_for_the_others():
+    queue = JobQueue(max_concurrent=1)
+    release = threading.Event()
+    job = queue.submit("ann", "lesson", lambda job: release.wait(5), share_key="k", browser="b-ann")
+    queue.submit("ben", "lesson", lambda job: None, share_key="k", browser="b-ben")
+    queue.cancel(job.id, owner="ben")  # ben leaves ...
+    queue.cancel(job.id, owner="ben")  # ... and clicks Cancel again on a page that still shows the job
+    assert job.owners == ["ann"] and not job.cancel_requested
+    own = queue.submit("ben", "comparison", lambda job: "ben's own", browser="b-ben")  # ben may train again
+    release.set()
+    wait_until(lambda: job.status == DONE and own.status == DONE)
+    assert own.result == "ben's own"
+
+
+def test_a_sealed_shared_job_cannot_be_cancelled_while_it_hands_out_its_result():
+    queue = JobQueue(max_concurrent=1)
+    sealed, release = threading.Event(), threading.Event()
+
+    def work(job):
+        owners = queue.seal(job)
+        sealed.set()
+        release.wait(5)
+        return owners
+
+    job = queue.submit("ann", "lesson", work, share_key="k")
+    sealed.wait(5)
+    queue.cancel(job.id, owner="ann")
+    release.set()
+    wait_until(lambda: job.status in (DONE, CANCELLED))
+    assert job.status == DONE and job.result == ["ann"]
+
+
+def test_a_long_job_behind_a_stream_of_short_ones_still_gets_its_turn():
+    """Waiting counts (a quarter of a second of urgency per second): no job waits for ever."""
+    queue = JobQueue(max_concurrent=1)
+    log = []
+
+    def short(index):
+        return queue.submit(f"s{index}", "comparison", epochs_of_work(queue, log, 10), estimate_seconds=0.2)
+
+    stream = [short(0)]
+    long = queue.submit("long", "comparison", epochs_of_work(queue, log, 3), estimate_seconds=0.8)
+    stream.append(short(1))
+    deadline = time.monotonic() + 20
+    while long.started is None and time.monotonic() < deadline:  # always a fresh short job waiting
+        wait_until(lambda: stream[-2].status == DONE)
+        stream.append(short(len(stream)))
+    assert long.started is not None
+    # It waited about 4 x (0.8 - 0.2) s: some ten short jobs went first, not the whole stream.
+    went_first = sum(job.started is not None and job.started < long.started for job in stream)
+    assert 5 <= went_first <= 30, went_first
+    wait_until(lambda: long.status == DONE and all(job.status == DONE for job in stream))

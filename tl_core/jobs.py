@@ -16,8 +16,10 @@ moving: a default comparison submitted while someone's two-minute run trains sta
 epoch, and thirty equal jobs still run one after another instead of all finishing late together. A job that
 outruns its estimate is ranked by how far it has overrun it (least attained service past the estimate), so
 a job a little over still finishes first, while a wrong estimate cannot make a long job look short for long.
-A paused job keeps its models and data and resumes exactly where it was; the numbers it computes do not
-depend on what ran in between.
+Waiting also counts: a job gains a quarter of a second of urgency per second it waits, so a long job behind
+a stream of short ones still gets its turn (after waiting about four times the difference). A paused job
+keeps its models and data and resumes exactly where it was; the numbers it computes do not depend on what
+ran in between.
 
 **Limits**, all checked before anything is queued (`JobRefused` says which, in words for the student): one
 unfinished job per workspace and per browser, at most `TL_MAX_QUEUED_JOBS` unfinished jobs on the server,
@@ -33,6 +35,7 @@ Train on one lesson link waits for one training, not thirty; and it counts as on
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 import time
@@ -43,6 +46,7 @@ from typing import Any
 
 QUEUED, RUNNING, PAUSED, DONE, FAILED, CANCELLED = "queued", "running", "paused", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
+AGING_PER_SECOND_WAITED = 0.25  # seconds of urgency a job gains per second it waits: no job waits for ever
 DEFAULT_ABANDON_SECONDS = 45.0  # a page polls twice a second; a refresh reattaches well within this
 FORGET_AFTER_SECONDS = 3600.0  # finished jobs are kept this long for pages to show how they ended
 
@@ -71,7 +75,7 @@ def _env_number(name: str, default: float, lowest: float) -> float:
         value = float(os.environ.get(name, default))
     except ValueError:
         return default
-    return max(lowest, value) if value == value else default  # NaN -> default
+    return max(lowest, value) if math.isfinite(value) else default  # NaN or infinite -> default
 
 
 def max_concurrent_fits() -> int:
@@ -116,7 +120,7 @@ class Job:
     note: str = ""  # a line of progress text
     details: dict = field(default_factory=dict)  # what pages need to show progress, e.g. {"epochs": 30}
     share_key: str | None = None  # jobs with the same key compute the same thing: later askers join this one
-    browsers: list[str] = field(default_factory=list)  # the browsers of its owners (one unfinished job each)
+    browsers: dict[str, str] = field(default_factory=dict)  # owner -> their browser (one unfinished job each)
     sealed: bool = False  # no one joins any more: the work is handing its result to the owners
     used_seconds: float = 0.0  # trainer seconds received so far (time holding a turn)
     turn_since: float | None = None  # when its current turn began; None while it has no turn
@@ -137,7 +141,12 @@ class Job:
         return self.status not in FINISHED and not self.cancel_requested
 
     def compute_used(self, now: float) -> float:
-        return self.used_seconds + (now - self.turn_since if self.turn_since is not None else 0.0)
+        since = self.turn_since  # read once: another thread may end the turn meanwhile
+        return self.used_seconds + (now - since if since is not None else 0.0)
+
+    def waited(self, now: float) -> float:
+        """Seconds it has spent unfinished without a turn (queued or paused)."""
+        return max(0.0, (self.finished or now) - self.created - self.compute_used(now))
 
     def expected_remaining(self, now: float) -> float:
         """Trainer seconds it still needs, by its estimate; once past it, how far it has overrun it.
@@ -193,8 +202,8 @@ class JobQueue:
             if shared is not None:
                 if owner not in shared.owners:
                     shared.owners.append(owner)
-                if browser is not None and browser not in shared.browsers:
-                    shared.browsers.append(browser)
+                if browser is not None:
+                    shared.browsers[owner] = browser
                 shared.last_seen = time.monotonic()
                 return shared
             self._check_capacity(estimate_seconds)
@@ -205,7 +214,7 @@ class JobQueue:
                 estimate_seconds,
                 details=dict(details or {}),
                 share_key=share_key,
-                browsers=[browser] if browser is not None else [],
+                browsers={owner: browser} if browser is not None else {},
             )
             self._jobs[job.id] = job
             self.most_unfinished_at_once = max(self.most_unfinished_at_once, sum(j.active for j in self._jobs.values()))
@@ -218,15 +227,15 @@ class JobQueue:
                 continue
             if owner in job.owners:
                 raise JobRefused("busy", BUSY_WORKSPACE)
-            if browser is not None and browser in job.browsers:
+            if browser is not None and browser in job.browsers.values():
                 raise JobRefused("busy", BUSY_BROWSER)
 
     def _check_capacity(self, estimate_seconds: float) -> None:
         limits = self.limits
+        if estimate_seconds > limits.max_job_seconds:  # first: waiting would never change this answer
+            raise JobRefused("budget", OVER_BUDGET.format(seconds=estimate_seconds, limit=limits.max_job_seconds))
         if sum(job.active for job in self._jobs.values()) >= limits.max_queued_jobs:
             raise JobRefused("full", FULL.format(limit=limits.max_queued_jobs))
-        if estimate_seconds > limits.max_job_seconds:
-            raise JobRefused("budget", OVER_BUDGET.format(seconds=estimate_seconds, limit=limits.max_job_seconds))
 
     def get(self, job_id: int, touch: bool = True) -> Job | None:
         with self._lock:
@@ -250,10 +259,13 @@ class JobQueue:
         A cancelled job stops at its next epoch and frees its place in the queue at once.
         """
         with self._lock:
-            if (job := self._jobs.get(job_id)) is None or job.status in FINISHED:
-                return
-            if owner in job.owners and len(job.owners) > 1 and not job.sealed:
+            if (job := self._jobs.get(job_id)) is None or job.status in FINISHED or job.sealed:
+                return  # sealed: the result is being handed to its owners, nothing to cancel any more
+            if owner is not None and owner not in job.owners:
+                return  # someone who already left (a second click on a page that still shows the job)
+            if owner is not None and len(job.owners) > 1:
                 job.owners.remove(owner)
+                job.browsers.pop(owner, None)
                 return
             job.cancel_requested = True
             self._lock.notify_all()
@@ -318,8 +330,10 @@ class JobQueue:
             del self._jobs[job_id]
 
     # --- the worker side -----------------------------------------------------------------------------
-    def _urgency(self, job: Job, now: float) -> tuple[float, int]:
-        return (job.expected_remaining(now), job.id)
+    def _urgency(self, job: Job, now: float) -> tuple[float, float]:
+        """Smaller is more urgent: expected remaining compute, less a quarter of the time it has waited (so a long
+        job behind a stream of short ones gets its turn after waiting about 4x the difference), then age."""
+        return (job.expected_remaining(now) - AGING_PER_SECOND_WAITED * job.waited(now), job.id)
 
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
         if not self._take_turn(job):
@@ -327,17 +341,17 @@ class JobQueue:
                 job.status, job.finished = CANCELLED, time.monotonic()
                 self._lock.notify_all()
             return
+        status = FAILED
         try:
             job.result = work(job)
-            job.status = CANCELLED if job.cancel_requested else DONE
+            status = CANCELLED if job.cancel_requested else DONE
         except Exception as error:  # a failed job reports its error to its page; the server carries on
             job.error = f"{type(error).__name__}: {error}"
-            job.status = FAILED
             traceback.print_exc()
         finally:
-            with self._lock:
+            with self._lock:  # status and finish time together: a page that sees one sees the other
                 self._release_turn(job)
-                job.finished = time.monotonic()
+                job.status, job.finished = status, time.monotonic()
                 self._lock.notify_all()
 
     def _take_turn(self, job: Job) -> bool:
@@ -372,9 +386,7 @@ class JobQueue:
         waits, and come back when it is this job's turn again. Returns True when the job should stop."""
         with self._lock:
             if self._stopping(job):
-                self._release_turn(job)
-                self._lock.notify_all()
-                return True
+                return True  # it keeps its turn while it winds down, so nothing computes beside the next job
             now = time.monotonic()
             rival = self._most_urgent_waiting()
             if rival is None or self._urgency(rival, now) > self._urgency(job, now):

@@ -380,7 +380,7 @@ def _train_head_on_embeddings(pretrained_model, architecture, run: _Run) -> RunR
         if eval_embeddings is not None:
             eval_accuracy = float(np.mean(classifier.predict(eval_embeddings) == task.y_eval))
         if not run.report(epoch + 1, classifier.loss_, train_accuracy, eval_accuracy):
-            break
+            return run.result  # cancelled: no model to assemble (nothing keeps a cancelled run)
     head = new_head(backbone, len(task.labels), architecture)
     head.get_layer("classes").set_weights(_softmax_weights(classifier.coefs_[0], classifier.intercepts_[0]))
     run.result.model = assemble(backbone, head, name=f"{architecture}-transfer")

@@ -25,8 +25,8 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
     """
     queue = training_queue()
     job = queue.get(job_id)
-    if job is None or job.status in FINISHED:
-        st.rerun()  # the whole page then shows the finished result
+    if job is None or job.status in FINISHED or (owner is not None and owner not in job.owners):
+        st.rerun()  # the whole page then shows the finished result (or, for one who left a shared job, none)
     if job.details.get("title"):
         others = len(job.owners) - 1
         shared = (

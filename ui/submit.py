@@ -46,26 +46,29 @@ def _xsrf_token(cookie: str) -> bytes | None:
     return bytes(a ^ b for a, b in zip(masked, cycle(mask)))
 
 
-def submit_job(owner: str, kind: str, work: Callable[[Job], object], estimate_seconds: float, **options) -> Job | None:
-    """Queue the work for `owner`; when the queue refuses (a limit), say why on the page and return None."""
+def submit_job(
+    owner: str, kind: str, work: Callable[[Job], object], estimate_seconds: float, place: str, **options
+) -> Job | None:
+    """Queue the work for `owner`; when the queue refuses (a limit), keep why for `show_refusal(place)`, next
+    to the button that was pressed, and return None."""
     try:
         return training_queue().submit(owner, kind, work, estimate_seconds, browser=browser_key(), **options)
     except JobRefused as refused:
-        st.session_state["job_refused"] = str(refused)  # shown after the rerun that follows a click
+        st.session_state[f"job_refused_{place}"] = str(refused)  # shown after the rerun that follows a click
         return None
 
 
-def show_refusal() -> None:
-    """The message of a job the queue just refused, once."""
-    if message := st.session_state.pop("job_refused", None):
+def show_refusal(place: str) -> None:
+    """The message of a job the queue just refused from `place`, once."""
+    if message := st.session_state.pop(f"job_refused_{place}", None):
         st.warning(message, icon=":material/block:")
 
 
-def budget_notice(check: BudgetCheck, epochs_key: str, requested_key: str) -> None:
+def budget_notice(check: BudgetCheck, epochs_key: str, requested_key: str, busy: bool = False) -> None:
     """When the run is over budget: say so, and offer the same run with the epochs that fit.
 
     The offer sets the epochs widget (`epochs_key`, so the address follows) and asks the page to train at once
-    (`requested_key` in the session state).
+    (`requested_key` in the session state); it waits while this workspace's job runs (`busy`).
     """
     if check.fits:
         return
@@ -81,4 +84,5 @@ def budget_notice(check: BudgetCheck, epochs_key: str, requested_key: str) -> No
             key=f"{epochs_key}_cheaper",
             on_click=use_cheaper,
             icon=":material/speed:",
+            disabled=busy,
         )
