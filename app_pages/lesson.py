@@ -256,7 +256,6 @@ else:
     sweep_found = workspace.latest_run_with("lesson-sweep", "lesson_key", key)
     if sweep_found is None:
         fewer.metric("Fewer labels", "?")
-        fewer.caption(f"Train both models with {', '.join(map(str, LESSON_SWEEP_SHOTS))} samples per class to see.")
         sweep_fit = fitting_sweep(
             lesson.model,
             lesson.train,
@@ -266,6 +265,15 @@ else:
             rendered=True,
             limit=queue.limits.max_job_seconds,
         )
+        if sweep_fit.size is not None:
+            fewer.caption(
+                f"Train both models with {', '.join(map(str, sweep_fit.size.shots))} samples per class to see."
+                + (
+                    f" ({', '.join(map(str, LESSON_SWEEP_SHOTS))} would be over this server's time limit per job.)"
+                    if sweep_fit.reduced
+                    else ""
+                )
+            )
         if sweep_fit.size is None:
             fewer.caption("With these settings even one point of the check is over this server's limit per job.")
         elif fewer.button(

@@ -131,11 +131,8 @@ if (pressed or st.session_state.pop("train_requested", False)) and check.fits an
     with st.spinner("Loading the pretrained model…"):
         pretrained = pretrained_model(architecture)
     work = comparison_work(workspace, pretrained, architecture, cards[architecture]["title"], task, settings, queue)
-    job = (
-        submit_job(workspace.name, "comparison", work, check.seconds, "train", details={"epochs": settings.epochs})
-        or job
-    )
-    busy = job is not None and job.status not in FINISHED
+    if submit_job(workspace.name, "comparison", work, check.seconds, "train", details={"epochs": settings.epochs}):
+        st.rerun()  # redraw the page as busy: the Train button disabled, the live panel in place
 show_refusal("train")
 chart = st.empty()
 
@@ -225,7 +222,8 @@ if (size := sweep_fit.size) is None:
 else:
     seeds = f"{size.seeds} seed{'s' if size.seeds > 1 else ''} each"
     st.write(
-        f"Trains both models with {', '.join(map(str, size.shots))} samples per class ({sweep_note}), {seeds}, "
+        f"Trains both models with {', '.join(map(str, size.shots))} sample{'s' if size.shots != (1,) else ''} per "
+        f"class ({sweep_note}), {seeds}, "
         f"with the settings above: about {sweep_fit.seconds:,.0f} s of training."
     )
     if sweep_fit.reduced:

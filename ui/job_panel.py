@@ -62,7 +62,7 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
             if last is None:
                 text += " · waiting"
             elif last["eval_accuracy"] is not None:
-                text += f" · {last['eval_accuracy']:.0%} · {last['seconds']:.1f} s"
+                text += f" · accuracy {last['eval_accuracy']:.0%} · {last['seconds']:.1f} s"
             else:
                 text += f" · {last['seconds']:.1f} s (no samples to evaluate on)"
             st.progress(min(1.0, done / epochs), text=text)
