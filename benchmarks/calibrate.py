@@ -86,17 +86,24 @@ def side_seconds_measured(pretrained, architecture: str, side: str, sizes, repea
     return [min(timings) for timings in zip(*rounds, strict=True)]
 
 
-def forward_seconds_per_image(architecture: str, repeats: int) -> float:
+def forward_seconds_per_image(architecture: str, repeats: int) -> tuple[float, float]:
+    """(a float32 forward pass as embeddings and confusion matrices run it, the curves' compiled one in this
+    server's precision), per image, at the default evaluation set's size."""
     import numpy as np
 
-    from tl_core.training import _accuracy
+    from tl_core.evaluation import predict_in_batches
+    from tl_core.precision import Precision
+    from tl_core.training import PooledModel
     from tl_core.transfer import scratch_model
 
     model = scratch_model(architecture, 46)
-    images = np.random.default_rng(0).random((1024, 28, 28, 1), dtype=np.float32)
-    labels = np.zeros(1024, np.int64)
-    _accuracy(model, images, labels)
-    return fastest_seconds(lambda: _accuracy(model, images, labels), repeats) / len(images)
+    images = np.random.default_rng(0).random((460, 28, 28, 1), dtype=np.float32)
+    pooled, bf16 = PooledModel(model), Precision.from_env().evaluate_bf16
+    per_image = []
+    for forward in (lambda: predict_in_batches(model, images), lambda: pooled.predict(images, bf16)):
+        forward()
+        per_image.append(fastest_seconds(forward, repeats) / len(images))
+    return per_image[0], per_image[1]
 
 
 def calibrate_model(architecture: str, sizes, repeats: int) -> dict:
@@ -107,7 +114,7 @@ def calibrate_model(architecture: str, sizes, repeats: int) -> dict:
     from tl_core.zoo import load_model
 
     pretrained = load_model(architecture)
-    forward = forward_seconds_per_image(architecture, repeats)
+    forward, curve_forward = forward_seconds_per_image(architecture, repeats)
     copies = TrainSettings().augment_copies
     sides = {}
     for side in SIDES:
@@ -120,7 +127,11 @@ def calibrate_model(architecture: str, sizes, repeats: int) -> dict:
             "setup_seconds": round(max(0.0, intercept), 4),
             "seconds_per_sample_epoch": round(max(slope, 1e-7), 7),
         }
-    return {"forward_seconds_per_image": round(forward, 8), "sides": sides}
+    return {
+        "forward_seconds_per_image": round(forward, 8),
+        "curve_seconds_per_image": round(curve_forward, 8),
+        "sides": sides,
+    }
 
 
 def calibrate(models: list[str], repeats: int = 3, quick: bool = False) -> dict:
@@ -128,6 +139,7 @@ def calibrate(models: list[str], repeats: int = 3, quick: bool = False) -> dict:
 
     from tl_core.augment import SampleAugment, jitter_copies
     from tl_core.charsets import render_charset
+    from tl_core.precision import Precision
 
     sizes = QUICK_SIZES if quick else SIZES
     started = time.perf_counter()
@@ -140,6 +152,7 @@ def calibrate(models: list[str], repeats: int = 3, quick: bool = False) -> dict:
         "command": "python benchmarks/calibrate.py",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}",
         "measured_on": date.today().isoformat(),
+        "precision": Precision.from_env().name,  # estimates hold for a server running in the same precision
         "sizes": sizes,
         "augment_seconds_per_copy": round(augment, 7),
         "render_seconds_per_sample": round(render, 6),
@@ -225,14 +238,17 @@ def main() -> int:
         return 0
     print(f"wrote {args.out} ({result['machine']}, {result['seconds']} s)")
     print(
-        f"{'model':<12} {'forward ms/img':>14} "
+        f"{'model':<12} {'forward ms/img':>14} {'curve ms/img':>12} "
         + " ".join(f"{s[:14]:>22}" for s in result["models"][models[0]]["sides"])
     )
     for name, entry in result["models"].items():
         cells = [
             f"{c['setup_seconds']:.2f}s+{c['seconds_per_sample_epoch'] * 1000:.3f}ms" for c in entry["sides"].values()
         ]
-        print(f"{name:<12} {entry['forward_seconds_per_image'] * 1000:>14.3f} " + " ".join(f"{c:>22}" for c in cells))
+        print(
+            f"{name:<12} {entry['forward_seconds_per_image'] * 1000:>14.3f} "
+            f"{entry['curve_seconds_per_image'] * 1000:>12.3f} " + " ".join(f"{c:>22}" for c in cells)
+        )
     for row in result.get("check", []):
         print(
             f"check {row['model']:<12} {row['strategy']:<20} predicted {row['predicted_s']:>6.1f} s, "

@@ -54,8 +54,8 @@ def test_the_heaviest_run_the_ui_allows_is_refused_with_what_to_reduce_and_a_che
     check = check_comparison("deep-bn", heavy, limit=LIMIT, **JLPT)
     assert not check.fits and check.seconds > 5 * LIMIT
     assert f"limit of {LIMIT:,.0f} s" in check.message and "TL_MAX_JOB_SECONDS" in check.message
-    # At 200 epochs even one sample per class, another strategy or model is over: only fewer epochs help.
-    assert f"To fit, use at most {check.cheaper.epochs} epochs." in check.message
+    # Fewer epochs always help, and come first; what else would fit depends on the calibration.
+    assert f"To fit, use at most {check.cheaper.epochs} epochs" in check.message
     # The offer is the most epochs that fit: one more would not.
     assert comparison_seconds("deep-bn", check.cheaper, **HEAVIEST) <= LIMIT
     assert comparison_seconds("deep-bn", replace(check.cheaper, epochs=check.cheaper.epochs + 1), **HEAVIEST) > LIMIT

@@ -7,10 +7,11 @@ per-job budget (`TL_MAX_JOB_SECONDS`), with what to reduce and a cheaper run tha
 The cost model follows what the engine does (`tl_core.training`), one term per kind of work:
 
     one side   = setup + per_sample_epoch x samples x epochs
-                 + forward x (evaluation images x epochs)                 [scratch and fine-tuning]
+                 + curve forward x evaluation images x (epochs - 1)       [scratch and fine-tuning: curves,
+                 + forward x evaluation images                             the last epoch in full precision]
                  + forward x (samples x (1 + copies) + evaluation images) [feature extraction: embeddings]
     comparison = augmentation x samples x copies + transfer side + scratch side
-                 + forward x 2 x evaluation images (confusion matrices) + job overhead
+                 + forward x evaluation images (the transfer model's confusion matrix) + job overhead
     lesson     = rendering x samples + comparison;  sweep = the sum of its comparisons (and renders)
 
 Every coefficient, per architecture and strategy, is measured by `benchmarks/calibrate.py`, which writes
@@ -43,7 +44,8 @@ class SideCost:
 
 @dataclass(frozen=True)
 class ModelCost:
-    forward_seconds_per_image: float  # a batched forward pass: evaluation, embeddings, confusion matrices
+    forward_seconds_per_image: float  # a float32 forward pass: embeddings, the last epoch, confusion matrices
+    curve_seconds_per_image: float  # the compiled forward pass that evaluates curves (bfloat16 where used)
     sides: dict[str, SideCost]  # by SIDES
 
 
@@ -58,7 +60,11 @@ class Calibration:
     @classmethod
     def from_json(cls, data: dict) -> Calibration:
         models = {
-            name: ModelCost(entry["forward_seconds_per_image"], {s: SideCost(**entry["sides"][s]) for s in SIDES})
+            name: ModelCost(
+                entry["forward_seconds_per_image"],
+                entry["curve_seconds_per_image"],
+                {s: SideCost(**entry["sides"][s]) for s in SIDES},
+            )
             for name, entry in data["models"].items()
         }
         return cls(
@@ -92,7 +98,8 @@ def side_seconds(
     seconds = cost.setup_seconds + cost.seconds_per_sample_epoch * n_train * settings.epochs
     if side == "feature-extraction":  # every version of every sample is embedded once, and the evaluation set
         return seconds + model.forward_seconds_per_image * (n_train * (1 + settings.augment_copies) + n_eval)
-    return seconds + model.forward_seconds_per_image * n_eval * settings.epochs
+    curve = model.curve_seconds_per_image * n_eval * (settings.epochs - 1)
+    return seconds + curve + model.forward_seconds_per_image * n_eval
 
 
 def comparison_seconds(
@@ -105,7 +112,7 @@ def comparison_seconds(
         cal.augment_seconds_per_copy * n_train * settings.augment_copies
         + side_seconds(cal, architecture, settings.strategy, n_train, n_eval, settings)
         + side_seconds(cal, architecture, "scratch", n_train, n_eval, settings)
-        + cal.model(architecture).forward_seconds_per_image * 2 * n_eval
+        + cal.model(architecture).forward_seconds_per_image * n_eval
         + cal.job_overhead_seconds
     )
 
@@ -173,7 +180,7 @@ def check_comparison(
     per_class = max(1, n_train // n_classes)
     fewer = _largest(lambda k: cost(settings, samples=k * n_classes) <= limit, 1, per_class)
     if fewer and fewer < per_class:
-        ways.append(f"at most {fewer} samples per class")
+        ways.append(f"at most {fewer} sample{'s' if fewer > 1 else ''} per class")
     lighter = [m for m in calibration().models if m != architecture and cost(settings, model=m) <= limit]
     if lighter:
         ways.append(f"a smaller model ({', '.join(lighter)})")

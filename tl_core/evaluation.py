@@ -16,11 +16,15 @@ def predict_in_batches(model, images: np.ndarray, batch_size: int = 512) -> np.n
 
 def confusion(model, images: np.ndarray, labels: np.ndarray, n_classes: int) -> list[list[int]]:
     """Rows: true class, columns: predicted class (scikit-learn's convention)."""
-    from sklearn.metrics import confusion_matrix
-
     if not len(images):
         return [[0] * n_classes for _ in range(n_classes)]
-    predicted = predict_in_batches(model, images).argmax(axis=1)
+    return confusion_of(predict_in_batches(model, images).argmax(axis=1), labels, n_classes)
+
+
+def confusion_of(predicted: np.ndarray, labels: np.ndarray, n_classes: int) -> list[list[int]]:
+    """The confusion matrix of predicted classes (when a run already predicted them, no second pass)."""
+    from sklearn.metrics import confusion_matrix
+
     return confusion_matrix(labels, predicted, labels=np.arange(n_classes)).tolist()
 
 

@@ -9,12 +9,19 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 
 from tl_core.cost import SweepSize
-from tl_core.evaluation import confusion
+from tl_core.evaluation import confusion, confusion_of
 from tl_core.lesson import LESSON_SWEEP_SHOTS, Lesson, lesson_key, lesson_to_query
 from tl_core.model_io import model_to_bytes
 from tl_core.sweep import SEEDS, data_efficiency
 from tl_core.tasks import Task, sweep_task_maker
-from tl_core.training import ProgressCallback, StopCallback, TrainSettings, compare, comparison_summary
+from tl_core.training import (
+    ProgressCallback,
+    RunResult,
+    StopCallback,
+    TrainSettings,
+    compare,
+    comparison_summary,
+)
 from tl_core.workspace import Workspace
 
 
@@ -63,13 +70,17 @@ def comparison_record(
         warning=task.warning,
         train_size=len(task.x_train),
         settings=asdict(result.settings),
-        confusion={
-            which: confusion(getattr(result, which).model, task.x_eval, task.y_eval, len(task.labels))
-            for which in ("transfer", "scratch")
-        },
+        confusion={which: _confusion(getattr(result, which), task) for which in ("transfer", "scratch")},
     )
     models = {which: model_to_bytes(getattr(result, which).model) for which in ("transfer", "scratch")}
     return summary, models
+
+
+def _confusion(run: RunResult, task: Task) -> list[list[int]]:
+    """From the run's last evaluation when it kept its predictions, else with a forward pass."""
+    if run.eval_predictions is not None:
+        return confusion_of(run.eval_predictions, task.y_eval, len(task.labels))
+    return confusion(run.model, task.x_eval, task.y_eval, len(task.labels))
 
 
 def sweep_and_keep(

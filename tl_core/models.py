@@ -154,7 +154,8 @@ def build_head(feature_dim: int, n_classes: int, dropout: float = 0.0):
     head_layers = [keras().Input((feature_dim,))]
     if dropout > 0:
         head_layers.append(layers.Dropout(dropout, name="dropout"))
-    head_layers.append(layers.Dense(n_classes, activation="softmax", name="classes"))
+    # float32 even in a bfloat16 model (see `precision`): probabilities keep their full precision
+    head_layers.append(layers.Dense(n_classes, activation="softmax", name="classes", dtype="float32"))
     return keras().Sequential(head_layers, name=HEAD)
 
 

@@ -4,6 +4,10 @@ Both models see exactly the same images: the samples plus `augment_copies` jitte
 drawn once; every epoch takes one version of every sample (the same choice for both models). The clock of
 each curve counts only that model's training (its preparation included, evaluation excluded).
 
+Curves are evaluated on the whole evaluation set after every epoch, with a compiled forward pass (in
+bfloat16 where the CPU has it, see `precision`); the last epoch, whose accuracy is the run's result, always
+in the precision the model trained in, so final numbers and confusion matrices are exact.
+
 For `feature-extraction` the frozen backbone embeds every version of every sample once, and then only the
 head trains, on those embeddings: that is what makes transfer learning feel live on two CPU cores.
 """
@@ -23,6 +27,7 @@ import numpy as np
 from tl_core.augment import SampleAugment, jitter_copies
 from tl_core.backend import building, keras, seeded
 from tl_core.models import assemble
+from tl_core.precision import Precision, bf16_copy, layer_dtype
 from tl_core.tasks import Task
 from tl_core.transfer import (
     DEFAULT_STRATEGY,
@@ -91,6 +96,8 @@ class RunResult:
     model: object  # the trained Keras model: (N, 28, 28, 1) -> one probability per label
     curve: list[EpochRecord] = field(default_factory=list)
     cancelled: bool = False
+    eval_seconds: float = 0.0  # time spent evaluating the curve (not part of the curve's clock)
+    eval_predictions: np.ndarray | None = None  # the last epoch's predicted class per evaluation sample
 
     @property
     def seconds(self) -> float:
@@ -113,6 +120,8 @@ class Comparison:
     scratch: RunResult
 
 
+FLOAT32 = Precision("float32")  # train_transfer's and train_scratch's default: everything in float32
+
 # Callbacks: progress("transfer" | "scratch", record) after every epoch; should_stop() -> True cancels.
 ProgressCallback = Callable[[str, EpochRecord], None]
 StopCallback = Callable[[], bool]
@@ -125,14 +134,19 @@ def compare(
     settings: TrainSettings = TrainSettings(),
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
+    precision: Precision | None = None,
 ) -> Comparison:
-    """Train the transfer model, then the scratch model, on the same samples; curves for both."""
+    """Train the transfer model, then the scratch model, on the same samples; curves for both.
+
+    `precision` defaults to this server's (`Precision.from_env()`).
+    """
     settings = settings.clamped()
+    precision = precision or Precision.from_env()
     plan = epoch_plan(task, settings)
-    transfer = train_transfer(pretrained_model, architecture, task, plan, settings, progress, should_stop)
+    transfer = train_transfer(pretrained_model, architecture, task, plan, settings, progress, should_stop, precision)
     scratch = RunResult(model=None, cancelled=True)
     if not transfer.cancelled:
-        scratch = train_scratch(architecture, task, plan, settings, progress, should_stop)
+        scratch = train_scratch(architecture, task, plan, settings, progress, should_stop, precision)
     return Comparison(
         labels=list(task.labels), strategy=settings.strategy, settings=settings, eval_size=len(task.x_eval),
         eval_source=task.eval_source, warning=task.warning, transfer=transfer, scratch=scratch,
@@ -149,6 +163,7 @@ def comparison_summary(result: Comparison) -> dict:
             "loss": [round(record.loss, 4) for record in run.curve],
             "epoch_seconds": [round(record.seconds, 3) for record in run.curve],
             "seconds": round(run.seconds, 3),
+            "eval_seconds": round(run.eval_seconds, 3),
             "cancelled": run.cancelled,
         }
 
@@ -188,16 +203,24 @@ def epoch_plan(task: Task, settings: TrainSettings) -> EpochPlan:
     return EpochPlan(versions, order, labels, time.perf_counter() - started)
 
 
-def train_transfer(pretrained_model, architecture, task, plan, settings, progress=None, should_stop=None) -> RunResult:
+def train_transfer(
+    pretrained_model, architecture, task, plan, settings, progress=None, should_stop=None, precision=FLOAT32
+) -> RunResult:
     # Randomness here: the new head's initial weights (seeded below, under the build lock; an unlocked
     # reseed would disturb another thread's seeded build), the epoch plan (its own generator) and, for
     # feature extraction, scikit-learn's `random_state`.
-    run = _Run("transfer", task, plan, settings, progress, should_stop)
+    run = _Run("transfer", task, plan, settings, progress, should_stop, precision)
     if settings.strategy == "feature-extraction":
         return _train_head_on_embeddings(pretrained_model, architecture, run)
     n_classes = len(task.labels)
+    bf16 = precision.train_bf16
+
+    def transfer_model_in_precision():
+        model = transfer_model(pretrained_model, architecture, n_classes)
+        return bf16_copy(model) if bf16 else model
+
     with run.clock.running(), seeded(settings.seed):
-        model = transfer_model(pretrained_model, architecture, n_classes)  # seeded new head
+        model = transfer_model_in_precision()  # seeded new head
     if settings.strategy == "fine-tune-all":
         phases = [(0, settings.epochs, unfreeze_all, settings.fine_tune_learning_rate)]
     else:  # fine-tune-top: the head alone first, then the last block too, at a low learning rate
@@ -211,37 +234,38 @@ def train_transfer(pretrained_model, architecture, task, plan, settings, progres
 
         def build(configure=configure):
             with building():
-                compiled = transfer_model(pretrained_model, architecture, n_classes)
+                compiled = transfer_model_in_precision()
             configure(compiled)
             return compiled
 
-        key = ("transfer", architecture, n_classes, configure.__name__)
+        key = ("transfer", architecture, n_classes, configure.__name__, bf16)
         with run.clock.running():
             configure(model)  # the returned model records which layers were trained last
         run.clock.start()  # borrowing (the first time: building and compiling) counts as training
-        with MODEL_POOL.borrow(model, key, build, learning_rate) as compiled:
-            finished = run.fit(compiled, start, stop)
-            _copy_variables(compiled, model)
+        with MODEL_POOL.borrow(model, key, build, learning_rate) as pooled:
+            finished = run.fit(pooled, start, stop)
+            _copy_variables(pooled.model, model)
         if not finished:
             break
     return run.result
 
 
-def train_scratch(architecture, task, plan, settings, progress=None, should_stop=None) -> RunResult:
-    run = _Run("scratch", task, plan, settings, progress, should_stop)
-    with run.clock.running(), seeded(settings.seed):
-        fresh = scratch_model(architecture, len(task.labels))  # seeded initial weights
+def train_scratch(architecture, task, plan, settings, progress=None, should_stop=None, precision=FLOAT32) -> RunResult:
+    run = _Run("scratch", task, plan, settings, progress, should_stop, precision)
+    bf16 = precision.train_bf16
+    with run.clock.running(), seeded(settings.seed), layer_dtype(bf16):
+        fresh = scratch_model(architecture, len(task.labels))  # seeded initial weights (float32 in either case)
     n_classes = len(task.labels)
-    key = ("scratch", architecture, n_classes)
+    key = ("scratch", architecture, n_classes, bf16)
 
     def build():
-        with building():
+        with building(), layer_dtype(bf16):
             return scratch_model(architecture, n_classes)
 
     run.clock.start()  # borrowing (the first time: building and compiling) counts as training
-    with MODEL_POOL.borrow(fresh, key, build, settings.scratch_learning_rate) as compiled:
-        run.fit(compiled, 0, settings.epochs)
-        _copy_variables(compiled, fresh)  # the result is the fresh model; the compiled one goes back
+    with MODEL_POOL.borrow(fresh, key, build, settings.scratch_learning_rate) as pooled:
+        run.fit(pooled, 0, settings.epochs)
+        _copy_variables(pooled.model, fresh)  # the result is the fresh model; the compiled one goes back
     run.result.model = fresh
     return run.result
 
@@ -259,29 +283,70 @@ class CompiledModelPool:
     MAX_KINDS = 24  # distinct (structure, frozen layers) kept; the least recently used kind is dropped
 
     def __init__(self) -> None:
-        self._idle: dict[tuple, list] = {}  # insertion order = least recently used first
+        self._idle: dict[tuple, list[PooledModel]] = {}  # insertion order = least recently used first
         self._lock = threading.Lock()
 
     @contextmanager
     def borrow(self, fresh, key: tuple, build: Callable[[], object], learning_rate: float):
-        """A compiled model like `fresh` (same `key` = same structure and frozen layers), loaded with it."""
+        """A compiled model like `fresh` (same `key` = same structure, frozen layers and precision), loaded
+        with it, as a `PooledModel` (the model and its compiled forward passes)."""
         with self._lock:
             idle = self._idle.pop(key, [])
             self._idle[key] = idle  # now the most recently used kind
             while len(self._idle) > self.MAX_KINDS:
                 del self._idle[next(iter(self._idle))]
-            compiled = idle.pop() if idle else None
-        if compiled is None:
+            pooled = idle.pop() if idle else None
+        if pooled is None:
             compiled = build()
             compile_for(compiled, learning_rate)
+            pooled = PooledModel(compiled)
         else:
-            _reset_optimizer(compiled.optimizer, learning_rate)
-        _copy_variables(fresh, compiled)
+            _reset_optimizer(pooled.model.optimizer, learning_rate)
+        _copy_variables(fresh, pooled.model)
         try:
-            yield compiled
+            yield pooled
         finally:
             with self._lock:
-                self._idle.setdefault(key, []).append(compiled)
+                self._idle.setdefault(key, []).append(pooled)
+
+    def kinds(self) -> list[tuple]:
+        with self._lock:
+            return list(self._idle)
+
+    def discard(self, key: tuple) -> None:
+        """Forget a kind's idle models (the next run of that kind builds and compiles again)."""
+        with self._lock:
+            self._idle.pop(key, None)
+
+
+class PooledModel:
+    """A compiled model of the pool, with its compiled forward passes (traced once, reused like the model)."""
+
+    EVAL_BATCH = 512  # images per forward call: the whole default evaluation set in one call
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self._forwards: dict[bool, tuple] = {}  # bf16 -> (the model that runs, its compiled call)
+
+    def predict(self, images: np.ndarray, bf16: bool = False) -> np.ndarray:
+        """Class probabilities of `images` (N, 28, 28, 1) with the model's current weights; `bf16` runs them
+        through a bfloat16 copy (weights copied in first) when the model itself computes in float32."""
+        bf16 = bf16 and self.model.compute_dtype == "float32"
+        if bf16 not in self._forwards:
+            from tl_core.backend import tensorflow
+
+            tf = tensorflow()
+            runner = bf16_copy(self.model) if bf16 else self.model
+            call = tf.function(
+                lambda batch: runner(batch, training=False),
+                input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)],
+            )
+            self._forwards[bf16] = (runner, call)
+        runner, call = self._forwards[bf16]
+        if runner is not self.model:
+            _copy_variables(self.model, runner)
+        size = self.EVAL_BATCH
+        return np.concatenate([np.asarray(call(images[i : i + size])) for i in range(0, len(images), size)])
 
 
 MODEL_POOL = CompiledModelPool()
@@ -303,10 +368,13 @@ def _reset_optimizer(optimizer, learning_rate: float) -> None:
 class _Run:
     """One model's training: its clock, its curve, and the callbacks it reports to."""
 
-    def __init__(self, which: str, task: Task, plan: EpochPlan, settings: TrainSettings, progress, should_stop):
+    def __init__(
+        self, which: str, task: Task, plan: EpochPlan, settings: TrainSettings, progress, should_stop, precision
+    ) -> None:
         self.which, self.task, self.plan, self.settings = which, task, plan, settings
-        self.progress, self.should_stop = progress, should_stop
+        self.progress, self.should_stop, self.precision = progress, should_stop, precision
         self.clock = _Clock(plan.preparation_seconds)
+        self.eval_clock = _Clock()
         self.result = RunResult(model=None)
 
     def report(self, epoch: int, loss: float, train_accuracy: float, eval_accuracy: float | None) -> bool:
@@ -319,13 +387,21 @@ class _Run:
             self.result.cancelled = True
         return not self.result.cancelled
 
-    def evaluate(self, model) -> float | None:
+    def evaluate(self, pooled: PooledModel, epoch: int) -> float | None:
+        """Eval accuracy after `epoch`; the last epoch's in the model's own precision (it is the result)."""
         if not len(self.task.x_eval):
             return None
-        return _accuracy(model, self.task.x_eval[..., None], self.task.y_eval)
+        last = epoch == self.settings.epochs
+        with self.eval_clock.running():
+            predicted = pooled.predict(self.task.x_eval[..., None], bf16=self.precision.evaluate_bf16 and not last)
+            predicted = predicted.argmax(axis=1)
+        self.result.eval_seconds = self.eval_clock.total
+        if last:
+            self.result.eval_predictions = predicted
+        return float(np.mean(predicted == self.task.y_eval))
 
-    def fit(self, model, start: int, stop: int) -> bool:
-        """Train a whole Keras model for epochs [start, stop) in one `fit` call; False when cancelled."""
+    def fit(self, pooled: PooledModel, start: int, stop: int) -> bool:
+        """Train a pooled Keras model for epochs [start, stop) in one `fit` call; False when cancelled."""
         run = self
         images = self.plan.versions.reshape(-1, 28, 28, 1)
         x = images[self.plan.order[start:stop].ravel()]
@@ -335,12 +411,12 @@ class _Run:
         class Stream(keras().callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
                 run.clock.stop()
-                if not run.report(epoch + 1, logs["loss"], logs["accuracy"], run.evaluate(self.model)):
+                if not run.report(epoch + 1, logs["loss"], logs["accuracy"], run.evaluate(pooled, epoch + 1)):
                     self.model.stop_training = True
                 run.clock.start()
 
         run.clock.start()
-        model.fit(
+        pooled.model.fit(
             _batches(x, y, per_epoch, self.settings.batch_size), epochs=stop, initial_epoch=start,
             steps_per_epoch=math.ceil(per_epoch / self.settings.batch_size), verbose=0, callbacks=[Stream()],
             shuffle=False,
@@ -368,7 +444,8 @@ def _train_head_on_embeddings(pretrained_model, architecture, run: _Run) -> RunR
             hidden_layer_sizes=(), learning_rate_init=settings.head_learning_rate, batch_size=settings.batch_size,
             shuffle=False, random_state=settings.seed,
         )  # fmt: skip
-    eval_embeddings = _embed(backbone, task.x_eval[..., None]) if len(task.x_eval) else None
+    with run.eval_clock.running():
+        eval_embeddings = _embed(backbone, task.x_eval[..., None]) if len(task.x_eval) else None
     classes = np.arange(len(task.labels))
     for epoch in range(settings.epochs):
         features, labels = embeddings[plan.order[epoch]], plan.labels[epoch]
@@ -378,7 +455,9 @@ def _train_head_on_embeddings(pretrained_model, architecture, run: _Run) -> RunR
         train_accuracy = np.mean(classifier.predict(features) == labels)
         eval_accuracy = None
         if eval_embeddings is not None:
-            eval_accuracy = float(np.mean(classifier.predict(eval_embeddings) == task.y_eval))
+            with run.eval_clock.running():
+                eval_accuracy = float(np.mean(classifier.predict(eval_embeddings) == task.y_eval))
+            run.result.eval_seconds = run.eval_clock.total
         if not run.report(epoch + 1, classifier.loss_, train_accuracy, eval_accuracy):
             return run.result  # cancelled: no model to assemble (nothing keeps a cancelled run)
     head = new_head(backbone, len(task.labels), architecture)
@@ -400,17 +479,18 @@ def _softmax_weights(kernel: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
 
 
 def _batches(x, y, per_epoch, batch_size):
-    """A dataset of batches that never straddle two epochs: each epoch's slice is cut into its own batches."""
-    import tensorflow as tf
+    """A dataset of batches that never straddle two epochs: each epoch's slice is cut into its own batches.
 
-    def generator():
-        for begin in range(0, len(x), per_epoch):
-            end = begin + per_epoch
-            for offset in range(begin, end, batch_size):
-                yield x[offset : min(offset + batch_size, end)], y[offset : min(offset + batch_size, end)]
+    Built from tensors (not a Python generator), so batching runs inside tf.data without the GIL.
+    """
+    from tl_core.backend import tensorflow
 
-    signature = (tf.TensorSpec((None, *x.shape[1:]), tf.float32), tf.TensorSpec((None,), tf.int64))
-    return tf.data.Dataset.from_generator(generator, output_signature=signature)
+    data = tensorflow().data
+    epochs = len(x) // per_epoch
+    by_epoch = (x.reshape(epochs, per_epoch, *x.shape[1:]), y.reshape(epochs, per_epoch))
+    return data.Dataset.from_tensor_slices(by_epoch).flat_map(
+        lambda images, labels: data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+    )
 
 
 def _embed(backbone, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
@@ -418,13 +498,6 @@ def _embed(backbone, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         np.asarray(backbone(images[i : i + batch_size], training=False)) for i in range(0, len(images), batch_size)
     ]
     return np.concatenate(parts) if parts else np.zeros((0, backbone.output_shape[-1]), np.float32)
-
-
-def _accuracy(model, inputs, labels) -> float:
-    probabilities = np.concatenate(
-        [np.asarray(model(inputs[i : i + 512], training=False)) for i in range(0, len(inputs), 512)]
-    )
-    return float(np.mean(probabilities.argmax(axis=1) == labels))
 
 
 class _Clock:

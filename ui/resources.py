@@ -10,12 +10,18 @@ import streamlit as st
 
 @st.cache_resource(show_spinner=False)
 def start_tensorflow_import() -> threading.Thread:
-    """Import TensorFlow on a background thread, once per process."""
+    """Import TensorFlow on a background thread, once per process, then compile the default lesson's models
+    (tl_core.warmup) so the first Train press does not wait for a compile."""
 
     def _import() -> None:
         from tl_core.backend import keras
+        from tl_core.warmup import warm_up
 
         keras()
+        try:
+            warm_up()
+        except Exception as problem:  # only a head start: the first job compiles instead
+            print(f"warm-up skipped: {problem}", file=sys.stderr)
 
     thread = threading.Thread(target=_import, name="tensorflow-import", daemon=True)
     thread.start()
