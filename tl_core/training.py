@@ -481,16 +481,21 @@ def _softmax_weights(kernel: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
 def _batches(x, y, per_epoch, batch_size):
     """A dataset of batches that never straddle two epochs: each epoch's slice is cut into its own batches.
 
-    Built from tensors (not a Python generator), so batching runs inside tf.data without the GIL.
+    Built from tensors (not a Python generator), so batching runs inside tf.data without the GIL. Autotuning
+    is off: its background thread made the end of about one `fit` in four wait ~4 s with the cores idle
+    (destroying the iterator waits for that thread; seen with py-spy), and batches this small need no tuning.
     """
     from tl_core.backend import tensorflow
 
     data = tensorflow().data
     epochs = len(x) // per_epoch
     by_epoch = (x.reshape(epochs, per_epoch, *x.shape[1:]), y.reshape(epochs, per_epoch))
-    return data.Dataset.from_tensor_slices(by_epoch).flat_map(
+    batches = data.Dataset.from_tensor_slices(by_epoch).flat_map(
         lambda images, labels: data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
     )
+    options = data.Options()
+    options.autotune.enabled = False
+    return batches.with_options(options)
 
 
 def _embed(backbone, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
