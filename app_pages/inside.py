@@ -16,6 +16,23 @@ from ui.workspace import current_workspace, trained_models
 
 DIGITS = [str(digit) for digit in range(10)]
 
+
+def missing_samples(classes: list[str], problem: TaskError) -> str:
+    """What to do first, in words: a workspace with no classes needs a whole task, one with one class a second."""
+    if not classes:
+        return (
+            "This page needs a task with samples, and this workspace has no characters yet. On the Collect page, "
+            "choose a built-in set and auto-fill it with rendered samples in one click, or name your own classes "
+            "and draw a few samples of each."
+        )
+    if len(classes) == 1:
+        return (
+            "This page needs a task with samples of at least two characters to compare; your workspace has one "
+            f"class, {classes[0]}. Add at least one more class and its samples on the Collect page."
+        )
+    return f"This page needs a task with samples. {problem}"
+
+
 st.title("Look inside")
 st.write(
     "Why does a digit model help with characters it never saw? Here you can see what its backbone makes of your "
@@ -25,7 +42,7 @@ workspace = current_workspace()
 try:
     task = workspace_task(workspace)
 except TaskError as problem:
-    st.info(f"This page needs a task with samples. {problem}")
+    st.info(missing_samples(workspace.classes(), problem))
     st.page_link("app_pages/collect.py", label="Collect samples", icon=":material/draw:")
     st.stop()
 
@@ -61,7 +78,10 @@ with draw_column:
 with space_column:
     st.subheader("Feature space")
     scratch = (f"{workspace.name} run {run_id} scratch", trained["scratch"]) if trained else None
-    scores = feature_space_section("inside_space", architecture, pretrained, x, y, labels, model_input, scratch)
+    transfer = (trained["transfer"], summary["labels"]) if trained else None  # its guesses join the picture
+    scores = feature_space_section(
+        "inside_space", architecture, pretrained, x, y, labels, model_input, scratch, classifier=transfer
+    )
 if scores:
     (pretrained_name, pretrained_score), (other_name, other_score) = scores.items()
     pixel_score = neighbour_accuracy(x.reshape(len(x), -1), y)

@@ -1,10 +1,19 @@
 import os
+import threading
 
 import pytest
 
 # The suite never needs a GPU or TensorFlow's start-up chatter.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Let app.py's start-up warm-up (a daemon thread, started by any AppTest) finish before the process exits:
+    a process that exits while TensorFlow works on another thread aborts ("terminate called", exit 134)."""
+    for thread in threading.enumerate():
+        if thread.name == "tensorflow-import":
+            thread.join(timeout=300)
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 
 import tl_core
-from tl_core.activations import feature_maps, first_layer_filters, ink_focus, saliency
-from tl_core.feature_space import embed, feature_space, neighbour_accuracy, random_backbone
+from tl_core.activations import feature_maps, first_layer_filters, ink_focus, saliency, stroke_directions
+from tl_core.feature_space import (
+    choose_classes,
+    embed,
+    feature_space,
+    nearest_classes,
+    neighbour_accuracy,
+    project,
+    random_backbone,
+)
 from tl_core.tasks import charset_task
 
 pytestmark = pytest.mark.slow
@@ -33,6 +41,36 @@ def test_projection_shapes_and_determinism(zoo, hiragana):
     assert 0 < first.explained[1] <= first.explained[0] < 1
     # the drawing is one of the shown samples, so it lands exactly on its own point
     np.testing.assert_allclose(first.drawing, first.points[0], atol=1e-4)
+
+
+def test_projecting_cached_features_is_the_same_as_projecting_the_images(zoo, hiragana):
+    model, shown = zoo["compact-gap"], (3, 4, 5)
+    direct = feature_space(model, hiragana.x_eval, hiragana.y_eval, hiragana.x_eval[7], list(shown))
+    features, drawn = embed(model, hiragana.x_eval), embed(model, hiragana.x_eval[7][None])[0]
+    cached = project(features, hiragana.y_eval, drawn, shown)
+    np.testing.assert_allclose(cached.points, direct.points, atol=1e-5)
+    np.testing.assert_allclose(cached.drawing, direct.drawing, atol=1e-5)
+    assert cached.neighbour_accuracy == direct.neighbour_accuracy
+
+
+def test_a_drawing_of_a_late_class_lands_among_its_own_kind(zoo, hiragana):
+    """The picture used to show the first six of 46 classes whatever was drawn; a new render (never in the
+    projected set) of each of the last ten classes is now pictured with its own class."""
+    model = zoo["compact-gap"]
+    features = embed(model, hiragana.x_eval)
+    new_renders = embed(model, hiragana.x_train[36:])  # one training render per class, classes 36 to 45
+    hits = 0
+    for class_index, drawn in zip(range(36, 46), new_renders, strict=True):
+        choice = choose_classes(46, nearest=nearest_classes(features, hiragana.y_eval, drawn))
+        hits += class_index in choice.shown
+    assert hits >= 9, hits  # measured: 10 of 10 (never, with the first six classes)
+
+
+def test_a_pretrained_first_layer_detects_strokes_in_every_direction(zoo):
+    directions = stroke_directions(zoo["compact-gap"])
+    assert len(directions) == 32
+    assert set(directions) >= {"horizontal", "rising", "vertical", "falling"}
+    assert sum(direction is not None for direction in directions) >= 20, directions  # measured: 23 of 32
 
 
 def test_random_backbones_are_the_same_for_the_same_seed(hiragana):

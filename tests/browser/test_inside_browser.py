@@ -1,5 +1,5 @@
-"""In a real Chromium: on Look inside, a drawing becomes a star in the feature-space pictures and is what the
-networks' saliency and feature maps are computed on."""
+"""In a real Chromium: on Look inside, a drawing becomes a star in the feature-space pictures, among the classes
+it is nearest to, and is what the networks' saliency, first-layer filters and feature maps are computed on."""
 
 import re
 
@@ -22,13 +22,18 @@ def test_a_drawing_is_marked_in_feature_space_and_looked_at_by_each_network(page
     wait_until_idle(page)
     expect(page.get_by_text("Nearest neighbour is the same character").first).to_be_visible(timeout=120_000)
     expect(page.get_by_text(re.compile(r"Showing a sample of"))).to_be_visible()
-    legend = page.locator(".js-plotly-plot .legendtext")
-    expect(legend.filter(has_text="your drawing")).to_have_count(0)
+    star_label = page.locator(".js-plotly-plot .annotation-text")
+    expect(star_label.filter(has_text="your drawing")).to_have_count(0)
 
     canvas = page.locator("canvas.upper-canvas").first
     canvas.scroll_into_view_if_needed()
     draw_strokes(page, canvas, A)
-    expect(legend.filter(has_text="your drawing")).to_have_count(2, timeout=60_000)  # pretrained and random
+    expect(star_label.filter(has_text="your drawing")).to_have_count(2, timeout=60_000)  # pretrained and random
+    expect(
+        page.get_by_text(re.compile(r"Put in the picture for your drawing: nearest to your drawing"))
+    ).to_be_visible()
     expect(page.get_by_text(re.compile(r"Showing a sample of"))).to_have_count(0)
-    expect(page.get_by_text(re.compile(r"Reads it as \d \(\d+%\)"))).to_be_visible()  # the digit model: a digit
+    # the digit model reads the drawing as a digit (one caption: the sample's, shown before, has gone)
+    expect(page.get_by_text(re.compile(r"Reads it as \d \(\d+%\)"))).to_have_count(1, timeout=30_000)
+    expect(page.get_by_text(re.compile(r"8 of its 32 first-layer filters \(3x3\)"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"block1: 8 most active of its channels \(14x14\)"))).to_be_visible()
