@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PORT ?= 8501
 
-.PHONY: run test lint format clean chromium
+.PHONY: run test lint format clean chromium font
 
 run: $(VENV)/.runtime  ## create the venv, install, start the app
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -40,6 +40,12 @@ chromium:  ## install Debian's Chromium when missing (needs root)
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is missing and this is not root: browser tests will be skipped (run as root or apt-get install chromium)"; fi
+
+# The Japanese font the app ships (committed): Debian's Noto Sans CJK, cut down by tools/subset_japanese_font.py.
+font: $(VENV)/.dev  ## remake static/fonts from Debian's fonts-noto-cjk (downloads the package, ~57 MB)
+	@tmp=$$(mktemp -d) && cd $$tmp && apt-get download -qq fonts-noto-cjk && dpkg -x fonts-noto-cjk_*.deb pkg && \
+	cd $(CURDIR) && $(PY) tools/subset_japanese_font.py $$tmp/pkg/usr/share/fonts/opentype/noto \
+		--debian-copyright $$tmp/pkg/usr/share/doc/fonts-noto-cjk/copyright && rm -rf $$tmp
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
