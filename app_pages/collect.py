@@ -14,6 +14,8 @@ from ui.gallery import montage
 from ui.workspace import current_workspace, switch_to_new_workspace
 
 CANVAS_KEY = "collect_canvas"
+GALLERY_CELL_PX = 160  # one class: its label and last five samples; two cells across a phone, six on a desktop
+THUMBNAIL_CELL_PX = 100  # one sample, 84 px, with its source and a Delete button
 
 st.title("Collect samples")
 workspace = current_workspace()
@@ -65,12 +67,10 @@ if (pending := st.session_state.pop("next_label", None)) in labels:
     st.session_state["collect_label"] = pending
 draw_column, hint_column, fill_column = st.columns([1.1, 0.9, 1.2], gap="large")
 with draw_column:
-    label = st.selectbox(
-        "Draw this class",
-        labels,
-        key="collect_label",
-        format_func=lambda lab: f"{lab}  ({counts[lab]} so far)",
-    )
+    # The count is shown beside the picker, not inside its options: a select box keeps showing the option
+    # text it was created with, so "(0 so far)" stayed after an auto-fill until a reload.
+    label = st.selectbox("Draw this class", labels, key="collect_label")
+    st.caption(f"{counts[label]} {'sample' if counts[label] == 1 else 'samples'} of {label} so far")
     drawing = drawing_canvas(CANVAS_KEY)
     if st.button(f"Add as {label}", type="primary", key="add_drawing", disabled=drawing is None):
         try:
@@ -124,25 +124,27 @@ st.subheader("Your samples")
 samples_by_label = {lab: [] for lab in labels}
 for sample in workspace.samples():
     samples_by_label[sample.label].append(sample)
-grid = st.columns(6)
-for index, lab in enumerate(labels):
-    with grid[index % 6]:
-        images = [s.image for s in samples_by_label[lab][-5:]]
-        st.markdown(f"**{lab}** · {len(samples_by_label[lab])}")
-        if images:
-            st.image(upscale(montage(images, 5), 2), clamp=True)
+# A wrapping row of fixed-width cells: in label order on every screen (columns stacked on a phone showed
+# column after column, so あ was followed by き).
+with st.container(horizontal=True, gap="medium"):
+    for lab in labels:
+        with st.container(width=GALLERY_CELL_PX, gap="small"):
+            images = [s.image for s in samples_by_label[lab][-5:]]
+            st.markdown(f"**{lab}** · {len(samples_by_label[lab])}")
+            if images:
+                st.image(upscale(montage(images, 5), 2), clamp=True, width="stretch")
 
 inspect = st.selectbox("Inspect a class", labels, key="inspect_label")
 chosen = samples_by_label[inspect]
 if not chosen:
     st.caption(f"No samples of {inspect} yet.")
-thumbs = st.columns(8)
-for index, sample in enumerate(chosen):
-    with thumbs[index % 8]:
-        st.image(upscale(sample.image, 3), caption=sample.source, clamp=True)
-        if st.button("Delete", key=f"delete_{sample.id}", icon=":material/delete:"):
-            workspace.delete_sample(sample.id)
-            st.rerun()
+with st.container(horizontal=True, gap="medium"):
+    for sample in chosen:
+        with st.container(width=THUMBNAIL_CELL_PX, gap="small"):
+            st.image(upscale(sample.image, 3), caption=sample.source, clamp=True)
+            if st.button("Delete", key=f"delete_{sample.id}", icon=":material/delete:"):
+                workspace.delete_sample(sample.id)
+                st.rerun()
 if charset not in CHARSETS and st.button(f"Remove the class {inspect} and its samples", key="remove_class"):
     workspace.remove_class(inspect)
     st.rerun()

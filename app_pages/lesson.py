@@ -27,18 +27,28 @@ from tl_core.training import LIMITS, TrainSettings
 from tl_core.transfer import STRATEGIES
 from ui.benefits import faster_and_better, fewer_labels
 from ui.canvas import drawn_input
-from ui.charts import curve_points, learning_curves, sweep_chart
+from ui.charts import (
+    TILE_PX,
+    curve_points,
+    learning_curves,
+    sweep_chart,
+    sweep_seeds,
+    tile,
+    training_and_evaluation,
+)
 from ui.downloads import downloads
-from ui.gallery import montage
 from ui.inside import feature_space_section, network_section
 from ui.job_panel import job_panel
+from ui.mistakes import mistakes_section
 from ui.presenter import for_projector, presenter_view
 from ui.resources import pretrained_model, pretrained_predictor, training_queue
 from ui.settings import keep_settings_in_url, lesson_from_url, preset
+from ui.share import share_block
 from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
 
 DIGITS = [str(digit) for digit in range(10)]
+RUNS = ("transfer", "scratch")
 STRATEGY_WORDS = {
     "feature-extraction": "keep the digit features as they are and train only a new head",
     "fine-tune-top": "train a new head, then adjust the last block of digit features too",
@@ -116,7 +126,8 @@ st.write(
     f"and {task.eval_source} to check on. A few of them:"
 )
 firsts = [task.x_train[np.flatnonzero(task.y_train == c)[0]] for c in range(min(12, len(labels)))]
-st.image(montage(firsts, len(firsts)), width=min(720, 60 * len(firsts)), caption=" ".join(labels[: len(firsts)]))
+# One picture per character (a list wraps onto new rows), so a phone shows all twelve without scrolling sideways.
+st.image([tile(image) for image in firsts], width=TILE_PX, caption=labels[: len(firsts)])
 with st.spinner("Asking the digit model…"):
     digit_guesses = pretrained_predictor(architecture)(np.stack(firsts[:8]))
 st.markdown(
@@ -195,10 +206,16 @@ def submit_lesson(which: Lesson, place: str, title: str) -> None:
 
     # Shared: students who press Train on the same lesson while it waits or runs join this one training.
     work = shared_lesson_work(workspace, model, which, cards[which.model]["title"], queue)
+    classes = len(CHARSETS[which.charset].labels)  # the live curves' chance level
     submit_job(
-        workspace.name, "lesson", work, check_lesson(which, queue.limits.max_job_seconds).seconds, place,
-        details={"epochs": which.train.epochs, "place": place, "title": title}, share_key=lesson_key(which),
-    )  # fmt: skip
+        workspace.name,
+        "lesson",
+        work,
+        check_lesson(which, queue.limits.max_job_seconds).seconds,
+        place,
+        details={"epochs": which.train.epochs, "place": place, "title": title, "classes": classes},
+        share_key=lesson_key(which),
+    )
     st.rerun()
 
 
@@ -246,8 +263,17 @@ if found is None:
         )
 else:
     run_id, summary = found
+    chance = 1 / len(summary["labels"])
+    x_axis = st.segmented_control(
+        "Plot against",
+        ["epoch", "seconds"],
+        default="epoch",
+        required=True,
+        key="lesson_x_axis",
+        help="Epochs, as you watched them train; or training seconds, which shows how much sooner transfer got there.",
+    )
     curves = learning_curves(
-        {w: curve_points(summary[w]) for w in ("transfer", "scratch")}, "seconds", 460 if present else 380
+        {w: curve_points(summary[w]) for w in RUNS}, x_axis, 460 if present else 380, chance=chance
     )
     st.plotly_chart(for_projector(curves, present), key="lesson_curves")
     st.markdown(f"**{verdict(summary)}**")
@@ -301,8 +327,21 @@ else:
     else:
         sweep = sweep_found[1]
         fewer_labels(fewer, sweep)
-        with st.expander("The labels check: final accuracy against samples per class (one seed each)"):
-            st.plotly_chart(for_projector(sweep_chart(sweep), present), key="lesson_sweep_chart")
+        seeds = sweep_seeds(sweep)
+        measured = "one run per point" if seeds == 1 else f"the mean of {seeds} seeds per point"
+        with st.expander(f"The labels check: final accuracy against samples per class ({measured})"):
+            st.plotly_chart(for_projector(sweep_chart(sweep, chance), present), key="lesson_sweep_chart")
+    with st.expander("Where each model goes wrong: accuracy per character, the pairs it mixes up most"):
+        mistakes_section(summary, task, "lesson", present)
+    with st.expander("Training against evaluation: accuracy and loss per epoch"):
+        st.plotly_chart(
+            for_projector(training_and_evaluation(summary, x_axis, chance), present), key="lesson_train_and_eval"
+        )
+        st.caption(
+            "Training accuracy is measured on each epoch's training samples (augmented copies included) while the "
+            "model learns them; evaluation accuracy on fresh renders it never trained on. Far apart, the model has "
+            "learned its few samples by heart. The loss is the training loss: the evaluation loss is not recorded."
+        )
     with st.expander("Take it home: the fine-tuned model, its model card, the curves"):
         downloads("lesson_downloads", workspace, run_id, summary, with_workspace=False)
 
@@ -369,5 +408,5 @@ st.write(
     "Every setting above is in this link. Each student who opens it gets the same model, characters, samples and "
     "settings, in a workspace of their own; with the same seed their curves match yours."
 )
-st.code(share_link(lesson), language=None, wrap_lines=True)
+share_block(lesson_to_query(lesson), present)
 st.caption("The presenter view stays on your screen only: students open the link in the normal view.")

@@ -14,13 +14,23 @@ from tl_core.experiments import comparison_work, sweep_work
 from tl_core.jobs import CANCELLED, FAILED, FINISHED
 from tl_core.lesson import Lesson
 from tl_core.sweep import SEEDS
-from tl_core.tasks import TaskError, sweep_task_maker, workspace_task
+from tl_core.tasks import Task, TaskError, sweep_task_maker, workspace_task
 from tl_core.training import LIMITS, TrainSettings
 from tl_core.transfer import STRATEGIES
+from ui.benefits import percentage_points
 from ui.canvas import drawing_canvas
-from ui.charts import RUN_COLOURS, confusion_heatmap, curve_points, learning_curves, sweep_chart, top_k_bars
+from ui.charts import (
+    RUN_COLOURS,
+    confusion_heatmap,
+    curve_points,
+    learning_curves,
+    sweep_chart,
+    top_k_bars,
+    training_and_evaluation,
+)
 from ui.downloads import downloads
 from ui.job_panel import job_panel
+from ui.mistakes import mistakes_section
 from ui.resources import pretrained_model, training_queue
 from ui.settings import keep_settings_in_url, lesson_from_url, preset
 from ui.submit import budget_notice, show_refusal, submit_job
@@ -43,11 +53,26 @@ ADVANCED = [  # (TrainSettings field, label, number format); bounds come from LI
     ("augment_copies", "Augmented copies per sample", None),
     ("seed", "Seed", None),
 ]
+RUNS = ("transfer", "scratch")
 STRATEGY_HELP = {
     "feature-extraction": "Backbone frozen; only a new head learns, on features computed once. The fastest.",
     "fine-tune-top": "The new head first, then the backbone's last block too, at a low learning rate.",
     "fine-tune-all": "Every layer learns at a low learning rate; batch norm keeps its digit statistics.",
 }
+
+
+def mistakes_section_and_matrices(summary: dict, task: Task) -> None:
+    """Accuracy per character, the most-confused pairs with the drawings misread, full-width confusion matrices."""
+    labels = summary["labels"]
+    with st.expander("Accuracy per character, and the pairs each model mixes up most"):
+        mistakes_section(summary, task, "train")
+    with st.expander("Confusion matrices (rows: true class, columns: predicted)"):
+        for tab, which in zip(st.tabs([which.capitalize() for which in RUNS]), RUNS, strict=True):
+            matrix = summary["confusion"][which]
+            correct = sum(matrix[i][i] for i in range(len(matrix)))
+            title = f"{which}: {correct} of {sum(map(sum, matrix))} right"
+            tab.plotly_chart(confusion_heatmap(matrix, labels, title), key=f"confusion_{which}")
+
 
 st.title("Train & compare")
 st.write(
@@ -72,12 +97,17 @@ if not sum(workspace.counts().values()):
         st.rerun()
     st.page_link("app_pages/collect.py", label="…or collect your own samples", icon=":material/draw:")
     st.stop()
+# Said at once: the first visit renders the fresh evaluation samples (about 1.4 s for 46 classes, then kept for
+# the server's life), and st.spinner would leave this area blank for its first half second.
+preparing = st.empty()
+preparing.caption(":material/hourglass_top: Preparing your task: rendering its evaluation samples…")
 try:
     task = workspace_task(workspace)
 except TaskError as problem:
-    st.warning(str(problem))
+    preparing.warning(str(problem))
     st.page_link("app_pages/collect.py", label="Add samples on the Collect page", icon=":material/draw:")
     st.stop()
+preparing.empty()
 
 # --- settings (kept in the address: a link opens the same choices) -------------------------------------
 cards = {card["name"]: card for card in list_models()}
@@ -131,7 +161,8 @@ if (pressed or st.session_state.pop("train_requested", False)) and check.fits an
     with st.spinner("Loading the pretrained model…"):
         pretrained = pretrained_model(architecture)
     work = comparison_work(workspace, pretrained, architecture, cards[architecture]["title"], task, settings, queue)
-    if submit_job(workspace.name, "comparison", work, check.seconds, "train", details={"epochs": settings.epochs}):
+    details = {"epochs": settings.epochs, "classes": len(task.labels)}  # the live curves' chance level
+    if submit_job(workspace.name, "comparison", work, check.seconds, "train", details=details):
         st.rerun()  # redraw the page as busy: the Train button disabled, the live panel in place
 show_refusal("train")
 chart = st.empty()
@@ -153,9 +184,10 @@ if latest is None:
         chart.info("Press **Train both models**: the curves appear here as the models learn.")
     st.stop()
 run_id, summary = latest
-curves = {which: curve_points(summary[which]) for which in ("transfer", "scratch")}
+curves = {which: curve_points(summary[which]) for which in RUNS}
+chance = 1 / len(summary["labels"])
 if not busy:
-    chart.plotly_chart(learning_curves(curves, x_axis), key="curves")
+    chart.plotly_chart(learning_curves(curves, x_axis, chance=chance), key="curves")
 st.markdown(f"**{describe(summary)}**")
 st.caption(
     f"Last run: {summary['model_title']}, {summary['strategy']}, {summary['epochs']} epochs, seed {summary['seed']}, "
@@ -163,6 +195,13 @@ st.caption(
 )
 if summary.get("warning"):
     st.warning(summary["warning"])
+with st.expander("Training against evaluation: accuracy and loss per epoch"):
+    st.plotly_chart(training_and_evaluation(summary, x_axis, chance), key="train_and_eval")
+    st.caption(
+        "Training accuracy is measured on each epoch's training samples (augmented copies included) while the model "
+        "learns them; evaluation accuracy on samples it never trained on. Far apart, the model has learned its few "
+        "samples by heart. The loss is the training loss: the evaluation loss is not recorded."
+    )
 with st.expander("Download the fine-tuned model, its model card, the curves or the workspace"):
     downloads("train_downloads", workspace, run_id, summary)
 st.page_link("app_pages/inside.py", label="Look inside these two models", icon=":material/visibility:")
@@ -190,15 +229,8 @@ else:
             column.plotly_chart(top_k_bars(predictions, RUN_COLOURS[which]), key=f"top5_{which}")
 
 # --- where each model goes wrong ------------------------------------------------------------------------
-with st.expander("Confusion matrices (rows: true class, columns: predicted)"):
-    columns = st.columns(2)
-    for column, which in zip(columns, ("transfer", "scratch"), strict=True):
-        matrix = summary["confusion"][which]
-        correct = sum(matrix[i][i] for i in range(len(matrix)))
-        column.plotly_chart(
-            confusion_heatmap(matrix, summary["labels"], f"{which}: {correct} of {sum(map(sum, matrix))} right"),
-            key=f"confusion_{which}",
-        )
+if summary["eval_size"]:
+    mistakes_section_and_matrices(summary, task)
 
 # --- data efficiency -------------------------------------------------------------------------------------
 st.subheader("Fewer labels needed? The data-efficiency sweep")
@@ -243,8 +275,9 @@ if (latest_sweep := workspace.latest_run("sweep")) is not None:
     sweep = latest_sweep[1]
     st.plotly_chart(sweep_chart(sweep), key="sweep_chart")
     gaps = np.array(sweep["transfer"]["mean"]) - np.array(sweep["scratch"]["mean"])
+    largest, smallest = int(gaps.argmax()), int(gaps.argmin())
     st.caption(
         f"{sweep['model_title']}, {sweep['strategy']}, {sweep['epochs']} epochs. Largest gain from transfer: "
-        f"{gaps.max():+.0%} at {sweep['shots'][int(gaps.argmax())]} per class; smallest: {gaps.min():+.0%} at "
-        f"{sweep['shots'][int(gaps.argmin())]} per class."
+        f"{percentage_points(gaps[largest])} at {sweep['shots'][largest]} per class; smallest: "
+        f"{percentage_points(gaps[smallest])} at {sweep['shots'][smallest]} per class (of eval accuracy)."
     )

@@ -12,26 +12,32 @@ DIGIT_LABELS = [str(digit) for digit in range(10)]
 
 st.title("Digit model zoo")
 st.write(
-    "Each model below learned to read handwritten digits from real MNIST scans. Pick one and draw a digit: "
+    "Each of these models learned to read handwritten digits from real MNIST scans. Pick one and draw a digit: "
     "it answers as soon as you lift the pen. Later, one of them becomes the starting point for learning a "
     "new script."
 )
+
+
+def show_model_cards(cards: dict[str, dict]) -> None:
+    """Every model's card, after the canvas: drawing comes first on a phone and above the fold on a desktop."""
+    st.subheader("The models")
+    columns = st.columns(len(cards))
+    for column, card in zip(columns, cards.values(), strict=True):
+        with column.container(border=True, height="stretch"):
+            st.markdown(f"#### {card['title']}")
+            st.caption(card["description"])
+            heldout = card["training_data"]["heldout_size"]
+            st.markdown(
+                f"**{card['heldout_accuracy']:.1%}** on {heldout} held-out real digits  \n"
+                f"**{card['drawn_digits_accuracy']:.1%}** on digits drawn from strokes  \n"
+                f"{card['params']:,} parameters · features: {card['architecture']['features']}"
+            )
+
 
 cards = {card["name"]: card for card in list_models()}
 if not cards:
     st.error("No pretrained models found in assets/models. Run `python -m tl_core pretrain --model NAME`.")
     st.stop()
-
-columns = st.columns(len(cards))
-for column, card in zip(columns, cards.values(), strict=True):
-    with column.container(border=True, height="stretch"):
-        st.markdown(f"#### {card['title']}")
-        st.caption(card["description"])
-        st.markdown(
-            f"**{card['heldout_accuracy']:.1%}** on {card['training_data']['heldout_size']} held-out real digits  \n"
-            f"**{card['drawn_digits_accuracy']:.1%}** on digits drawn from strokes  \n"
-            f"{card['params']:,} parameters · features: {card['architecture']['features']}"
-        )
 
 default_model = next(iter(cards))
 start_from_url("model", list(cards), default_model)
@@ -45,24 +51,25 @@ chosen = st.segmented_control(
 )
 keep_in_url("model", chosen, default_model)
 card = cards[chosen]
+st.caption(
+    f"{card['heldout_accuracy']:.1%} on {card['training_data']['heldout_size']} held-out real digits · "
+    f"{card['drawn_digits_accuracy']:.1%} on digits drawn from strokes · every model is described below"
+)
 
-draw_column, result_column = st.columns([1, 1.4], gap="large")
-with draw_column:
-    st.markdown("**Draw a digit (0-9)**")
-    drawing = drawing_canvas("zoo_canvas")
 
-with result_column:
+def show_prediction(drawing, chosen: str, card: dict) -> None:
+    """What the chosen model reads in the drawing, or why there is nothing to read yet."""
     if drawing is None:
         st.info("Draw a digit on the canvas: the prediction appears when you lift the pen.")
-        st.stop()
+        return
     try:
         model_input = canvas_to_input(drawing)
     except EmptyDrawingError as empty:
         st.info(str(empty))
-        st.stop()
+        return
     except ValueError as bad_image:
         st.warning(f"That drawing could not be read: {bad_image}")
-        st.stop()
+        return
 
     with st.spinner(f"Loading {card['title']} (the first time takes a few seconds while TensorFlow starts)…"):
         predict = pretrained_predictor(chosen)
@@ -74,3 +81,12 @@ with result_column:
     answer_column.markdown(f"{probabilities[best]:.0%} sure · model: {card['title']}")
     seen_column.image(upscale(model_input), caption="What the model sees (28×28)", clamp=True)
     st.plotly_chart(probability_bars(probabilities, DIGIT_LABELS), key="zoo_probabilities")
+
+
+draw_column, result_column = st.columns([1, 1.4], gap="large")
+with draw_column:
+    st.markdown("**Draw a digit (0-9)**")
+    drawing = drawing_canvas("zoo_canvas")
+with result_column:
+    show_prediction(drawing, chosen, card)
+show_model_cards(cards)

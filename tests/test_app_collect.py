@@ -43,6 +43,8 @@ def test_choose_a_built_in_set_then_auto_fill(data_dir):
     counts = stored(data_dir).counts()
     assert len(counts) == 46 and set(counts.values()) == {2}
     assert any("92" in block.value and "samples" in block.value for block in at.markdown)
+    # The picker's count follows the auto-fill at once (it used to say "(0 so far)" until a reload).
+    assert "2 samples of あ so far" in [caption.value for caption in at.caption]
 
 
 def test_own_classes_with_a_duplicate_label_get_a_clear_message_and_change_nothing(data_dir):

@@ -1,6 +1,9 @@
 """AppTests of the guided lesson and the Look inside page: settings come from the link, bad links are
 explained, a lesson run shows the three measured benefits, and Look inside works with and without a run."""
 
+import html
+import json
+import re
 import time
 from pathlib import Path
 
@@ -43,6 +46,15 @@ def metric(at, label):
     return next(m for m in at.metric if m.label == label)
 
 
+def figures(at) -> list[dict]:
+    """Every plotly figure on the page, as the JSON the browser receives."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def figure_titled(at, axis_title: str) -> dict:
+    return next(f for f in figures(at) if f["layout"].get("yaxis", {}).get("title", {}).get("text") == axis_title)
+
+
 def wait_for_run(at, workspace, kind, key, seconds=240):
     deadline = time.monotonic() + seconds
     while workspace.latest_run_with(kind, "lesson_key", key) is None and time.monotonic() < deadline:
@@ -63,9 +75,12 @@ def test_a_shared_link_sets_every_widget(store):
     assert at.number_input(key="lesson_seed").value == 5
     assert at.session_state["lesson_strategy"] == "fine-tune-top"
     assert not at.warning
-    share = at.code[0].value
+    share_html = next(element.proto.body for element in at.get("html") if "<a href=" in element.proto.body)
+    share = html.unescape(re.search(r'<a href="([^"]*)"', share_html).group(1))
     assert "workspace=" not in share  # each student gets a workspace of their own
     assert share.endswith("?" + "&".join(f"{k}={v}" for k, v in lesson_to_query(SHARED).items()))
+    # the strip of sample characters: one picture per character, so a narrow screen wraps it onto new rows
+    assert at.get("image")[0].captions == list("アイウエオカキクケコサシ")
 
 
 def test_a_broken_link_is_explained_and_repaired(store):
@@ -86,6 +101,23 @@ def test_a_lesson_run_shows_the_measured_benefits(store):
     _, summary = workspace.latest_run_with("lesson", "lesson_key", lesson_key(SHARED))
     final = summary["transfer"]["eval_accuracy"][-1]
     assert metric(at, "Better").value == f"{final:.0%}"
+    assert metric(at, "Better").delta.endswith("percentage points against scratch")  # not "+20%"
+    # the result chart shows epochs, as the class watched it train, with the chance level; seconds on request
+    curves = figure_titled(at, "eval accuracy")
+    assert curves["layout"]["xaxis"]["title"]["text"] == "epoch"
+    assert [shape["y0"] for shape in curves["layout"]["shapes"]] == [pytest.approx(1 / 46)]
+    at.segmented_control(key="lesson_x_axis").set_value("seconds").run()
+    assert figure_titled(at, "eval accuracy")["layout"]["xaxis"]["title"]["text"] == "training seconds"
+    # what a teacher asks for: accuracy per character, the pairs mixed up most, training against evaluation
+    per_character = next(
+        f for f in figures(at) if "read right" in f["layout"]["xaxis"].get("title", {}).get("text", "")
+    )
+    assert len(per_character["data"][0]["y"]) == 46 and per_character["layout"]["yaxis"]["dtick"] == 1
+    assert any(" read as " in block.value for block in at.markdown)
+    # pictured by the drawings it misread, not by stand-ins
+    assert not any("did not keep which drawings" in caption.value for caption in at.caption)
+    names = {trace["name"] for trace in figure_titled(at, "accuracy")["data"]}
+    assert {"transfer, training", "transfer, evaluation", "scratch, training loss"} <= names
     assert metric(at, "Fewer labels").value == "?"
     verdicts = [m.value for m in at.markdown if m.value.startswith("**Transfer")]
     assert verdicts and any(word in verdicts[0] for word in ("helped", "bought no accuracy", "hurt"))
@@ -117,6 +149,10 @@ def test_a_lesson_run_shows_the_measured_benefits(store):
     sweeps = [ws.latest_run_with("lesson-sweep", "lesson_key", lesson_key(SHARED))[1] for ws in (workspace, student)]
     assert sweeps[0] == sweeps[1] and sweeps[0]["shots"] == [1, 2, 5, 10]
     assert metric(at, "Fewer labels").value == metric(other, "Fewer labels").value != "?"
+    # the check ran one seed per point, and the chart says that rather than "mean and range over seeds"
+    assert any(e.label.endswith("(one run per point)") for e in at.expander if e.label.startswith("The labels check"))
+    sweep = next(f for f in figures(at) if f["layout"]["xaxis"].get("title", {}).get("text") == "samples per class")
+    assert "over seeds" not in sweep["layout"]["yaxis"]["title"]["text"]
 
 
 def test_look_inside_without_and_with_a_run(store):

@@ -1,5 +1,6 @@
 """AppTest of the Train & compare page with samples prepared in a workspace."""
 
+import json
 import time
 from pathlib import Path
 
@@ -30,6 +31,20 @@ def open_train(workspace):
 
 def button(at, label):
     return next(b for b in at.button if b.label == label)
+
+
+def figures(at) -> list[dict]:
+    """Every plotly figure on the page, as the JSON the browser receives."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def figure_titled(at, axis_title: str) -> dict:
+    """The figure whose y axis (or first subplot's y axis) has this title."""
+    return next(f for f in figures(at) if f["layout"].get("yaxis", {}).get("title", {}).get("text") == axis_title)
+
+
+def chance_levels(figure: dict) -> list[float]:
+    return [shape["y0"] for shape in figure["layout"].get("shapes", []) if shape["line"].get("dash") == "dash"]
 
 
 def wait_for_comparison(at, workspace, seconds=240):
@@ -72,9 +87,76 @@ def test_training_streams_both_curves_and_keeps_the_run(store):
     assert "After 3 epochs: transfer" in texts
     assert any("Draw one of your characters" in info.value for info in at.info)
 
+    # What a teacher reads off the run: the chance level, accuracy per character, the most-confused pairs, the
+    # confusion matrices with every label and a colour scale, and training against evaluation.
+    assert chance_levels(figure_titled(at, "eval accuracy")) == [pytest.approx(0.1)]
+    per_character = next(
+        f for f in figures(at) if "read right" in f["layout"]["xaxis"].get("title", {}).get("text", "")
+    )
+    assert sorted(per_character["data"][0]["y"]) == sorted("一二三四五六七八九十")
+    mistakes = [m.value for m in at.markdown if " read as " in m.value]
+    mistakes += [c.value for c in at.caption if c.value == "No mistakes on the evaluation samples."]
+    assert len(mistakes) >= 2  # a list (or "no mistakes") for each model
+    assert [tab.label for tab in at.tabs] == ["Transfer", "Scratch"]
+    heatmaps = [f for f in figures(at) if f["data"][0]["type"] == "heatmap"]
+    assert len(heatmaps) == 2
+    for heatmap in heatmaps:
+        assert heatmap["layout"]["xaxis"]["dtick"] == 1 and "colorbar" in heatmap["data"][0]
+    train_and_eval = figure_titled(at, "accuracy")
+    assert {t["name"] for t in train_and_eval["data"]} >= {
+        "transfer, training",
+        "scratch, evaluation",
+        "scratch, training loss",
+    }
+
+    # A kept sweep of one seed is not called a mean over seeds, and its gains are in percentage points.
+    workspace.save_run(
+        "sweep",
+        {
+            "shots": [1, 2],
+            "cancelled": False,
+            "model_title": "t",
+            "strategy": "feature-extraction",
+            "epochs": 3,
+            "note": "n",
+            "seeds": 1,
+            "transfer": {"mean": [0.5, 0.7], "low": [0.5, 0.7], "high": [0.5, 0.7], "runs": [[0.5], [0.7]]},
+            "scratch": {"mean": [0.3, 0.4], "low": [0.3, 0.4], "high": [0.3, 0.4], "runs": [[0.3], [0.4]]},
+        },
+    )
+    at.run()
+    assert not at.exception, at.exception
+    sweep = next(f for f in figures(at) if f["layout"]["xaxis"].get("title", {}).get("text") == "samples per class")
+    assert "over seeds" not in sweep["layout"]["yaxis"]["title"]["text"]
+    gains = next(c.value for c in at.caption if "Largest gain from transfer" in c.value)
+    assert "+30 percentage points at 2 per class" in gains and "+20 percentage points at 1 per class" in gains
+
     # A fresh session (a refresh) finds the same run in the workspace.
     again = open_train("trainme")
     assert "After 3 epochs: transfer" in " ".join(block.value for block in again.markdown)
+
+
+def test_the_page_says_what_it_prepares_before_rendering_the_evaluation_samples(store, monkeypatch):
+    """The first visit renders the fresh evaluation samples (~1.4 s): a notice comes first, not a blank area.
+    Checked by stopping inside the slow call; on a normal visit the notice is gone once the task is ready."""
+    import tl_core.tasks
+
+    workspace = store.workspace("first")
+    workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
+    autofill(workspace, 1)
+    preparing = "Preparing your task: rendering its evaluation samples"
+    at = open_train("first")
+    assert not any(preparing in caption.value for caption in at.caption)
+
+    def interrupted(workspace, seed=0):
+        raise RuntimeError("stopped while rendering")
+
+    monkeypatch.setattr(tl_core.tasks, "workspace_task", interrupted)
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["workspace"] = "first"
+    at.switch_page("app_pages/train.py").run()
+    assert at.exception  # (its message is redacted by the app's settings)
+    assert any(preparing in caption.value for caption in at.caption)
 
 
 def test_a_class_without_samples_gets_a_clear_message(store):

@@ -24,7 +24,7 @@ def test_zoo_page_shows_a_card_per_model_and_invites_drawing(app):
         assert card["title"] in texts
         assert f"{card['heldout_accuracy']:.1%}" in texts
     assert any("Draw a digit on the canvas" in info.value for info in app.info)
-    assert "KanjiVG" in " ".join(caption.value for caption in app.sidebar.caption)
+    assert "KanjiVG" in " ".join(caption.value for caption in app.caption)  # the footer every page shares
 
 
 def test_the_model_choice_comes_from_the_url():

@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from tl_core.evaluation import accuracy_at, confusion, describe, top_k
+from tl_core.evaluation import (
+    ClassAccuracy,
+    accuracy_at,
+    confusion,
+    confusion_of,
+    describe,
+    most_confused,
+    per_class_accuracy,
+    top_k,
+)
 
 
 def run(accuracies, seconds):
@@ -50,6 +59,59 @@ def test_confusion_matches_a_hand_count():
     labels = np.array([0, 1, 2, 2])
     matrix = confusion(FixedModel(3), images, labels, 3)
     assert matrix == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+
+
+def random_predictions(n_classes=6, n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, n)
+    # mostly right, with a few favourite mistakes so there are clear "most confused" pairs
+    predicted = np.where(rng.random(n) < 0.6, labels, (labels + rng.integers(1, 3, n)) % n_classes)
+    return labels, predicted
+
+
+def test_per_class_accuracy_matches_scikit_learns_recall():
+    from sklearn.metrics import recall_score
+
+    labels, predicted = random_predictions()
+    names = list("abcdef")
+    found = per_class_accuracy(confusion_of(predicted, labels, 6), names)
+    assert [entry.label for entry in found] == names
+    recall = recall_score(labels, predicted, labels=np.arange(6), average=None)
+    assert [entry.accuracy for entry in found] == pytest.approx(recall)
+    assert [entry.total for entry in found] == np.bincount(labels, minlength=6).tolist()
+
+
+def test_a_class_without_evaluation_samples_has_no_accuracy():
+    found = per_class_accuracy([[2, 0], [0, 0]], ["left", "right"])
+    assert found == [ClassAccuracy("left", 2, 2), ClassAccuracy("right", 0, 0)]
+    assert found[0].accuracy == 1.0 and found[1].accuracy is None
+
+
+def test_most_confused_matches_a_brute_force_count():
+    from collections import Counter
+
+    labels, predicted = random_predictions(seed=1)
+    names = list("abcdef")
+    pairs = most_confused(confusion_of(predicted, labels, 6), names, top=4)
+    mistakes = Counter((int(t), int(p)) for t, p in zip(labels, predicted, strict=True) if t != p)
+    expected = sorted(mistakes.values(), reverse=True)[:4]
+    assert [pair.count for pair in pairs] == expected
+    for pair in pairs:
+        assert mistakes[(pair.true_index, pair.predicted_index)] == pair.count
+        assert (pair.true_label, pair.predicted_label) == (names[pair.true_index], names[pair.predicted_index])
+        assert pair.of == int(np.sum(labels == pair.true_index))
+        assert pair.share == pytest.approx(pair.count / pair.of)
+
+
+def test_most_confused_breaks_ties_by_share_and_skips_empty_cells():
+    matrix = [[8, 2, 0], [1, 0, 1], [0, 0, 3]]  # "a" read as "b" twice (of 10); "b" as "a" or "c" once (of 2)
+    pairs = most_confused(matrix, ["a", "b", "c"], top=5)
+    assert [(p.true_label, p.predicted_label, p.count, p.of) for p in pairs] == [
+        ("a", "b", 2, 10),
+        ("b", "a", 1, 2),
+        ("b", "c", 1, 2),
+    ]
+    assert most_confused([[3, 0], [0, 4]], ["x", "y"]) == []
 
 
 def test_top_k_is_sorted_and_labelled():

@@ -160,3 +160,19 @@ def test_a_shared_lesson_job_keeps_one_training_in_every_owners_workspace(pretra
         store.workspace("cho").run_models(runs[2][0])["transfer"]
         == store.workspace("ann").run_models(runs[0][0])["transfer"]
     )
+
+
+def test_a_kept_run_names_the_evaluation_samples_each_model_misread(lesson_runs):
+    """The misread list and the confusion matrix come from the same last evaluation: they agree cell by cell."""
+    summary = lesson_runs[0][2][1]
+    for which in ("transfer", "scratch"):
+        matrix = np.array(summary["confusion"][which])
+        misread = summary["misread"][which]
+        assert len(misread) == matrix.sum() - np.trace(matrix)
+        rebuilt = np.zeros_like(matrix)
+        truth = SMALL.task().y_eval
+        for index, predicted in misread:
+            assert predicted != truth[index]
+            rebuilt[truth[index], predicted] += 1
+        np.fill_diagonal(rebuilt, np.diag(matrix))
+        np.testing.assert_array_equal(rebuilt, matrix)

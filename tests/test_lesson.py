@@ -96,14 +96,14 @@ def test_speed_and_accuracy_are_read_off_the_curves():
     assert numbers["transfer_seconds_to_match"] == 0.2  # first transfer point at or above scratch's 0.6
     assert numbers["speedup"] == pytest.approx(30.0)
     assert numbers["accuracy_gain"] == pytest.approx(0.3)
-    assert verdict(summary).startswith("Transfer helped: +30%")
+    assert verdict(summary).startswith("Transfer helped: +30 percentage points of accuracy")
 
 
 def test_the_verdict_says_when_transfer_did_not_help():
     no_gain = summary_with([0.9, 0.95], [0.6, 0.96], [0.1, 0.2], [2.0, 4.0])
-    assert verdict(no_gain).startswith("Transfer bought no accuracy here (-1%).")
+    assert verdict(no_gain).startswith("Transfer bought no accuracy here (-1 percentage points).")
     worse = summary_with([0.8, 0.85], [0.6, 0.92], [0.1, 0.2], [2.0, 4.0])
-    assert verdict(worse).startswith("Transfer hurt here: -7%")
+    assert verdict(worse).startswith("Transfer hurt here: -7 percentage points")
     assert speed_and_accuracy(worse)["transfer_seconds_to_match"] is None
 
 

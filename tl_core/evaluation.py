@@ -1,6 +1,9 @@
-"""Reading a comparison: confusion matrices, top-k predictions, and a summary in plain words."""
+"""Reading a comparison: confusion matrices, accuracy per class, the most-confused pairs, top-k predictions,
+and a summary in plain words."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,6 +29,57 @@ def confusion_of(predicted: np.ndarray, labels: np.ndarray, n_classes: int) -> l
     from sklearn.metrics import confusion_matrix
 
     return confusion_matrix(labels, predicted, labels=np.arange(n_classes)).tolist()
+
+
+@dataclass(frozen=True)
+class ClassAccuracy:
+    """How often the evaluation samples of one class were read as that class."""
+
+    label: str
+    correct: int  # evaluation samples of this class predicted as this class
+    total: int  # evaluation samples of this class (0 when none was held out)
+
+    @property
+    def accuracy(self) -> float | None:
+        """None when the class had nothing to evaluate on (a held-out split can leave a class empty)."""
+        return self.correct / self.total if self.total else None
+
+
+def per_class_accuracy(matrix: list[list[int]], labels: list[str]) -> list[ClassAccuracy]:
+    """One entry per class, in the order of `labels`, read off a confusion matrix (rows: true class)."""
+    counts = np.asarray(matrix, dtype=np.int64).reshape(len(labels), len(labels))
+    return [ClassAccuracy(label, int(counts[i, i]), int(counts[i].sum())) for i, label in enumerate(labels)]
+
+
+@dataclass(frozen=True)
+class ConfusedPair:
+    """Evaluation samples of `true_label` that a model read as `predicted_label`."""
+
+    true_label: str
+    predicted_label: str
+    true_index: int  # index into the labels, for finding a drawing of each character
+    predicted_index: int
+    count: int  # how many samples of the true class went to the predicted class
+    of: int  # evaluation samples of the true class in all
+
+    @property
+    def share(self) -> float:
+        return self.count / self.of
+
+
+def most_confused(matrix: list[list[int]], labels: list[str], top: int = 5) -> list[ConfusedPair]:
+    """The `top` largest off-diagonal cells of a confusion matrix, largest first; cells that are zero are left
+    out, so a model without mistakes has none. Ties go to the higher share of the true class, then label order."""
+    counts = np.asarray(matrix, dtype=np.int64).reshape(len(labels), len(labels))
+    totals = counts.sum(axis=1)
+    cells = [
+        (int(counts[t, p]), int(counts[t, p]) / int(totals[t]), t, p)
+        for t in range(len(labels))
+        for p in range(len(labels))
+        if t != p and counts[t, p] > 0
+    ]
+    cells.sort(key=lambda cell: (-cell[0], -cell[1], cell[2], cell[3]))
+    return [ConfusedPair(labels[t], labels[p], t, p, count, int(totals[t])) for count, _, t, p in cells[:top]]
 
 
 def top_k(probabilities: np.ndarray, labels: list[str], k: int = 5) -> list[tuple[str, float]]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 
+import numpy as np
+
 from tl_core.cost import SweepSize
 from tl_core.evaluation import confusion, confusion_of
 from tl_core.lesson import LESSON_SWEEP_SHOTS, Lesson, lesson_key, lesson_to_query
@@ -71,6 +73,7 @@ def comparison_record(
         train_size=len(task.x_train),
         settings=asdict(result.settings),
         confusion={which: _confusion(getattr(result, which), task) for which in ("transfer", "scratch")},
+        misread={which: _misread(getattr(result, which), task) for which in ("transfer", "scratch")},
     )
     models = {which: model_to_bytes(getattr(result, which).model) for which in ("transfer", "scratch")}
     return summary, models
@@ -81,6 +84,15 @@ def _confusion(run: RunResult, task: Task) -> list[list[int]]:
     if run.eval_predictions is not None:
         return confusion_of(run.eval_predictions, task.y_eval, len(task.labels))
     return confusion(run.model, task.x_eval, task.y_eval, len(task.labels))
+
+
+def _misread(run: RunResult, task: Task) -> list[list[int]] | None:
+    """[evaluation index, predicted class] of every evaluation sample the run got wrong, so pages can show the
+    very drawings behind a confusion (a few hundred small pairs at most); None when the run kept no predictions."""
+    if run.eval_predictions is None:
+        return None
+    wrong = np.flatnonzero(run.eval_predictions != task.y_eval)
+    return [[int(index), int(run.eval_predictions[index])] for index in wrong]
 
 
 def sweep_and_keep(

@@ -174,12 +174,16 @@ def labels_needed(sweep: dict) -> dict:
 
 
 def verdict(summary: dict) -> str:
-    """Whether transfer helped in this run, in one sentence that follows the numbers."""
+    """Whether transfer helped in this run, in one sentence that follows the numbers.
+
+    Accuracy gains are differences of two percentages: percentage points, said so ("+30%" reads as relative).
+    """
     numbers = speed_and_accuracy(summary)
     gain = numbers["accuracy_gain"]
+    points = f"{gain * 100:+.0f} percentage points"
     if gain <= -0.02:
-        return f"Transfer hurt here: {gain:+.0%} accuracy against training from scratch."
+        return f"Transfer hurt here: {points} of accuracy against training from scratch."
     if gain < 0.02:
         speed = f" It was still {numbers['speedup']:.1f}x faster to get there." if numbers["speedup"] else ""
-        return f"Transfer bought no accuracy here ({gain:+.0%}).{speed}"
-    return f"Transfer helped: {gain:+.0%} accuracy against training from scratch."
+        return f"Transfer bought no accuracy here ({points}).{speed}"
+    return f"Transfer helped: {points} of accuracy against training from scratch."

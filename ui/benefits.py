@@ -20,8 +20,20 @@ def faster_and_better(faster, better, summary: dict) -> None:
     else:
         faster.metric("Faster", "no")
         faster.caption(f"Transfer never reached scratch's final {numbers['scratch_final']:.0%}.")
-    better.metric("Better", f"{numbers['transfer_final']:.0%}", f"{numbers['accuracy_gain']:+.0%} against scratch")
-    better.caption(f"After {summary['epochs']} epochs, on {summary['eval_source']}.")
+    better.metric(
+        "Better", f"{numbers['transfer_final']:.0%}", f"{percentage_points(numbers['accuracy_gain'])} against scratch"
+    )
+    better.caption(
+        f"After {summary['epochs']} epochs, on {summary['eval_source']}: transfer {numbers['transfer_final']:.0%}, "
+        f"scratch {numbers['scratch_final']:.0%}."
+    )
+
+
+def percentage_points(gain: float) -> str:
+    """A difference of two accuracies in percentage points: 90% against 70% is "+20 percentage points", which
+    "+20%" would misstate (that reads as 20% more, i.e. 84%)."""
+    value = int(round(gain * 100))
+    return f"{value:+d} percentage point{'' if abs(value) == 1 else 's'}"
 
 
 def fewer_labels(column, sweep: dict) -> None:

@@ -10,6 +10,7 @@ from tl_core.preprocess import EmptyDrawingError, canvas_to_input, decode_png
 
 CANVAS_SIDE = 280  # px; ten times the model input, so a finger or mouse has room
 PEN_WIDTH = 18  # px; about two model pixels after scaling the drawing to 20 px
+CANVAS_KEY_PREFIX = "canvas-"  # every canvas' widget key starts so: the frame's CSS finds their columns by it
 MAX_CANVAS_PNG_BYTES = 8 * 1024 * 1024  # a real 280 x 280 drawing is a few kB; refuse anything absurd
 
 
@@ -29,7 +30,7 @@ def drawing_canvas(key: str, clear_label: str = "Clear") -> np.ndarray | None:
         width=CANVAS_SIDE,
         drawing_mode="freedraw",
         return_image_data=True,
-        key=f"{key}_{st.session_state[generation_key]}",
+        key=f"{CANVAS_KEY_PREFIX}{key}-{st.session_state[generation_key]}",
     )
     st.button(clear_label, key=f"{key}_clear", icon=":material/ink_eraser:", on_click=clear_canvas, args=(key,))
     if not result.json_data or not result.json_data.get("objects"):

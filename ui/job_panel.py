@@ -15,6 +15,7 @@ from ui.presenter import for_projector
 from ui.resources import training_queue
 
 CURVE_KINDS = ("comparison", "lesson")  # events: ("transfer" | "scratch", EpochRecord); sweeps: see below
+# Pages put the number of classes in a job's details as "classes", so the live curves show the chance level.
 
 
 @st.fragment(run_every=0.5)
@@ -67,7 +68,9 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
                 text += f" · {last['seconds']:.1f} s (no samples to evaluate on)"
             st.progress(min(1.0, done / epochs), text=text)
         presenting = bool(st.session_state.get("present"))  # the lesson's presenter view
-        st.plotly_chart(for_projector(learning_curves(live, x_axis), presenting), key=f"live_{job_id}")
+        classes = job.details.get("classes")
+        curves = learning_curves(live, x_axis, chance=1 / classes if classes else None)
+        st.plotly_chart(for_projector(curves, presenting), key=f"live_{job_id}")
     else:  # a sweep: (fraction done, what the finished point measured) events
         points = list(job.events)
         st.progress(points[-1][0] if points else 0.0, text=job.note or "Starting…")

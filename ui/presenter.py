@@ -14,6 +14,13 @@ _LARGE = """
 [data-testid="stMain"] [data-testid="stMetricValue"] p { font-size: 3.6rem !important; line-height: 1.2; }
 [data-testid="stMain"] input, [data-testid="stMain"] [data-baseweb="select"] div { font-size: 1.3rem !important; }
 [data-testid="stCaptionContainer"] p { font-size: 1.15rem !important; }
+[data-testid="stMain"] [data-testid="stImageCaption"], [data-testid="stMain"] [data-testid="stImageCaption"] p {
+  font-size: 1.35rem !important; line-height: 1.4;
+}
+[data-testid="stMain"] [data-testid="stMetricDelta"], [data-testid="stMain"] [data-testid="stMetricDelta"] div,
+[data-testid="stMain"] [data-testid="stMetricDelta"] p { font-size: 1.6rem !important; }
+[data-testid="stMain"] [data-testid="stMetricDelta"] svg { width: 1.6rem; height: 1.6rem; }
+[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
 </style>
 """
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+TRAINED_WORKSPACE = "browser-trained"  # see the trained_workspace fixture
+PUBLIC_URL = "http://classroom.test:8501"  # TL_PUBLIC_URL of the browser tests' server
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,9 +34,9 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    path = chromium_path()
-    if path is None:
+def playwright_driver():
+    """Playwright, once per session: every browser of the session is launched from it."""
+    if chromium_path() is None:
         message = "Debian's chromium is not installed (make test installs it when run as root)"
         if os.environ.get("TL_REQUIRE_BROWSER"):
             pytest.fail(message)
@@ -42,9 +44,14 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    chromium = playwright_driver.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 def free_port() -> int:
@@ -54,12 +61,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app_data_dir(tmp_path_factory) -> Path:
+    """The browser session's server's data directory (TL_DATA_DIR): tests may prepare workspaces in it."""
+    return tmp_path_factory.mktemp("app-data")
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir):
     """A real `streamlit run app.py`, with its own empty data directory, for the whole browser session."""
-    data_dir = tmp_path_factory.mktemp("app-data")
+    data_dir = app_data_dir
     port = free_port()
     log_path = data_dir / "streamlit.log"
-    env = {**os.environ, "TL_DATA_DIR": str(data_dir)}
+    # The address students would use (the share link and its QR code are built from it); nothing listens there.
+    env = {**os.environ, "TL_DATA_DIR": str(data_dir), "TL_PUBLIC_URL": PUBLIC_URL}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -112,6 +126,26 @@ def page(browser, app_url, request, tmp_path):
         tab.screenshot(path=str(shot), full_page=True)
         print(f"screenshot of the failed page: {shot}")
     context.close()
+
+
+@pytest.fixture(scope="session")
+def trained_workspace(app_data_dir) -> str:
+    """A workspace with 3 rendered hiragana per class and a finished 5-epoch comparison, made in this process
+    in the server's data directory (the pages under test only read it)."""
+    from tl_core.charsets import get_charset
+    from tl_core.collect import autofill
+    from tl_core.experiments import compare_and_keep
+    from tl_core.tasks import workspace_task
+    from tl_core.training import TrainSettings
+    from tl_core.workspace import DB_FILE, WorkspaceStore
+    from tl_core.zoo import load_model
+
+    workspace = WorkspaceStore(app_data_dir / DB_FILE).workspace(TRAINED_WORKSPACE)
+    workspace.start_task(list(get_charset("hiragana").labels), charset="hiragana")
+    autofill(workspace, 3)
+    task = workspace_task(workspace)
+    compare_and_keep(workspace, load_model("compact-gap"), "compact-gap", "compact-gap", task, TrainSettings(epochs=5))
+    return TRAINED_WORKSPACE
 
 
 def wait_until_idle(page, settle_ms: int = 800) -> None:

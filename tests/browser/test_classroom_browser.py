@@ -26,7 +26,7 @@ def test_three_pages_training_at_once_all_finish_with_their_curves(browser, app_
             page.get_by_role("button", name="Train both models").click()
         for page in pages:
             page.get_by_text(re.compile(r"After 5 epochs: transfer \d+%")).wait_for(timeout=300_000)
-            legend = page.locator(".js-plotly-plot .legendtext")
+            legend = page.locator(".js-plotly-plot").first.locator(".legendtext")  # the learning curves
             expect(legend.filter(has_text="transfer")).to_have_count(1)
             expect(legend.filter(has_text="scratch")).to_have_count(1)
     finally:

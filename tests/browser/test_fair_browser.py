@@ -20,9 +20,9 @@ def open_demo(page, url: str) -> None:
 
 
 def curve_lengths(page) -> dict:
-    """Points per trace of the page's learning-curve chart, read from plotly's own data."""
+    """Points per trace of the page's learning-curve chart (its first chart), read from plotly's own data."""
     return page.evaluate(
-        """() => Object.fromEntries([...document.querySelectorAll('.js-plotly-plot')]
+        """() => Object.fromEntries([...document.querySelectorAll('.js-plotly-plot')].slice(0, 1)
             .flatMap(plot => plot.data || [])
             .filter(trace => trace.type === 'scatter' && /^(transfer|scratch)/.test(trace.name || ''))
             .map(trace => [trace.name.split(' ')[0], trace.x.length]))"""

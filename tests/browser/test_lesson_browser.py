@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import wait_until_idle
+from tests.browser.conftest import PUBLIC_URL, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -49,14 +49,14 @@ def test_a_teacher_runs_the_lesson_and_a_student_reproduces_it_from_the_link(bro
     expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
     size = page.locator('[data-testid="stMain"] p').first.evaluate("p => parseFloat(getComputedStyle(p).fontSize)")
     assert size >= 22, size
-    link = page.locator('[data-testid="stCode"] code').last.inner_text().strip()
+    link = page.locator(f'a[href^="{PUBLIC_URL}/lesson?"]').last.inner_text().strip()  # under the QR code
     assert "present=1" in page.url  # a refresh keeps the presenter view ...
     assert "present" not in link and "shots=2" in link and "epochs=5" in link and "workspace" not in link
 
     # A student opens the link in a browser of their own.
     student = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
-        student.goto(link)
+        student.goto(link.replace(PUBLIC_URL, app_url))  # the public address, as this test server answers it
         wait_until_idle(student)
         expect(student.get_by_label("Samples per class", exact=True)).to_have_value("2", timeout=60_000)
         expect(student.get_by_label("Epochs", exact=True)).to_have_value("5")
@@ -69,3 +69,21 @@ def test_a_teacher_runs_the_lesson_and_a_student_reproduces_it_from_the_link(bro
         expect(student.get_by_text(VERDICT)).to_have_count(2, timeout=240_000)
     finally:
         student.context.close()
+
+
+def test_on_a_phone_the_strip_of_sample_characters_wraps_so_all_twelve_show(browser, app_url):
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    try:
+        phone.goto(f"{app_url}/lesson?workspace=phone-strip")
+        phone.get_by_text("A few of them").wait_for(timeout=120_000)
+        wait_until_idle(phone)
+        pictures = phone.locator(
+            '[data-testid="stImageContainer"]', has=phone.locator('[data-testid="stImageCaption"]')
+        ).filter(has_not_text="Scan to open the lesson")  # the share link's QR code, further down
+        expect(pictures).to_have_count(12)
+        for index in range(12):
+            box = pictures.nth(index).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (index, box)  # none cut off at the right
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    finally:
+        phone.context.close()

@@ -30,7 +30,7 @@ def test_auto_fill_train_and_predict(page, app_url):
     page.get_by_text(re.compile(r"scratch: epoch \d+/30")).wait_for(timeout=120_000)
     page.reload()
     page.get_by_text(re.compile(r"After 30 epochs: transfer \d+%")).wait_for(timeout=240_000)
-    legend = page.locator(".js-plotly-plot .legendtext")
+    legend = page.locator(".js-plotly-plot").first.locator(".legendtext")  # the learning curves, the first chart
     expect(legend.filter(has_text="transfer")).to_have_count(1)
     expect(legend.filter(has_text="scratch")).to_have_count(1)
 
