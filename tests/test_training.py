@@ -49,6 +49,17 @@ def test_feature_extraction_changes_only_the_head(zoo, small_task):
     assert same(weights_of(backbone_of(zoo["compact-gap"])), pretrained)  # the shared zoo model is untouched
 
 
+@pytest.mark.parametrize("strategy", ["feature-extraction", "fine-tune-top"])
+def test_every_strategy_keeps_its_last_evaluation_predictions(zoo, small_task, strategy):
+    """Confusion matrices and the misread drawings on the pages come from them: they match the final accuracy,
+    and the model itself predicts them."""
+    run = transfer_run(zoo, "compact-gap", small_task, strategy)
+    assert run.eval_predictions is not None and len(run.eval_predictions) == len(small_task.y_eval)
+    assert np.mean(run.eval_predictions == small_task.y_eval) == pytest.approx(run.curve[-1].eval_accuracy)
+    model_says = run.model.predict(small_task.x_eval[..., None], verbose=0).argmax(axis=1)
+    assert np.mean(model_says == run.eval_predictions) >= 0.99
+
+
 @pytest.mark.parametrize("name", ["compact-gap", "deep-bn"])
 def test_fine_tune_top_trains_only_the_last_block_and_the_head(zoo, small_task, name):
     pretrained = {block.name: weights_of(block) for block in backbone_of(zoo[name]).layers}

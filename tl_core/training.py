@@ -456,7 +456,9 @@ def _train_head_on_embeddings(pretrained_model, architecture, run: _Run) -> RunR
         eval_accuracy = None
         if eval_embeddings is not None:
             with run.eval_clock.running():
-                eval_accuracy = float(np.mean(classifier.predict(eval_embeddings) == task.y_eval))
+                predicted = classifier.predict(eval_embeddings)
+                eval_accuracy = float(np.mean(predicted == task.y_eval))
+            run.result.eval_predictions = predicted  # the last epoch's: confusion and misread drawings agree with it
             run.result.eval_seconds = run.eval_clock.total
         if not run.report(epoch + 1, classifier.loss_, train_accuracy, eval_accuracy):
             return run.result  # cancelled: no model to assemble (nothing keeps a cancelled run)

@@ -23,6 +23,7 @@ def probability_bars(probabilities: np.ndarray, labels: list[str]) -> go.Figure:
             marker_color=colours,
             text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities],
             textposition="outside",
+            cliponaxis=False,  # the "97%" beside a full bar stays whole
             hovertemplate="%{x}: %{y:.1%}<extra></extra>",
         )
     )
@@ -334,6 +335,7 @@ def top_k_bars(predictions: list[tuple[str, float]], colour: str) -> go.Figure:
             marker_color=colour,
             text=[f"{v:.0%}" for v in values],
             textposition="outside",
+            cliponaxis=False,  # the "97%" beside a full bar stays whole
         )
     )
     figure.update_layout(

@@ -16,29 +16,30 @@ from tl_core.workspace import Workspace
 
 def downloads(key: str, workspace: Workspace, run_id: int, summary: dict, with_workspace: bool = True) -> None:
     stem = f"{summary['model']}-{summary.get('charset') or workspace.name}-run{run_id}"
-    columns = st.columns(5 if with_workspace else 4)
-    columns[0].download_button(
+    # One wrapping row of buttons at their natural width: five columns cut the labels on a tablet.
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
         "Model (.keras)", data=lambda: workspace.run_models(run_id)["transfer"],
         file_name=f"{stem}-transfer.keras", mime="application/octet-stream", key=f"{key}_model",
         on_click="ignore", icon=":material/download:",
         help="Keras 3 format; load with keras.models.load_model(path, compile=False). Output i is labels[i] "
         "of the model card.",
     )  # fmt: skip
-    columns[1].download_button(
+    row.download_button(
         "Model card (.md)", data=lambda: card_markdown(fine_tuned_card(summary)), file_name=f"{stem}-card.md",
         mime="text/markdown", key=f"{key}_card", on_click="ignore", icon=":material/description:",
     )  # fmt: skip
-    columns[2].download_button(
+    row.download_button(
         "Model card (.json)", data=lambda: json.dumps(fine_tuned_card(summary), indent=2, ensure_ascii=False),
         file_name=f"{stem}-card.json", mime="application/json", key=f"{key}_card_json", on_click="ignore",
         icon=":material/data_object:",
     )  # fmt: skip
-    columns[3].download_button(
+    row.download_button(
         "Curves (.csv)", data=lambda: curves_csv(summary), file_name=f"{stem}-curves.csv", mime="text/csv",
         key=f"{key}_curves", on_click="ignore", icon=":material/table:",
     )  # fmt: skip
     if with_workspace:
-        columns[4].download_button(
+        row.download_button(
             "Workspace (.zip)", data=lambda: export_workspace(workspace), file_name=f"{workspace.name}.zip",
             mime="application/zip", key=f"{key}_workspace", on_click="ignore", icon=":material/folder_zip:",
         )  # fmt: skip

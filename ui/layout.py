@@ -5,6 +5,9 @@ page at once, so pages stay plain Streamlit:
 
 - a column that holds a drawing canvas is never narrower than the canvas (280 px): its row wraps instead,
   so a tablet with the sidebar open shows the whole canvas and no stroke starts in a hidden half;
+- likewise a column holding a segmented control (a row of options) is never narrower than the whole row
+  (on a tablet the Train page's third strategy was cut to "fine-tune-al"), and where even a whole line is
+  too narrow, the options wrap onto a second line;
 - nothing makes the page scroll sideways;
 - plotly's mode bar is hidden on touch screens, where it has no hover to hide behind and covers the top
   bar of a chart and its title;
@@ -32,6 +35,11 @@ _FRAME_CSS = f"""
 [data-testid="stColumn"]:has(.stElementContainer[class*="st-key-{CANVAS_KEY_PREFIX}"]) {{
   min-width: {CANVAS_COLUMN_MIN_PX}px;
 }}
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stButtonGroup"]) {{
+  flex-wrap: wrap;
+}}
+[data-testid="stColumn"]:has([data-testid="stButtonGroup"]) {{ min-width: max-content; }}
+[data-testid="stButtonGroup"] div:has(> button) {{ flex-wrap: wrap; }}  /* and on a phone, onto two lines */
 @media (hover: none) {{ .js-plotly-plot .modebar-container {{ display: none !important; }} }}
 .js-plotly-plot .xtick text, .js-plotly-plot .ytick text, .js-plotly-plot .g-xtitle text,
 .js-plotly-plot .g-ytitle text, .js-plotly-plot .legendtext, .js-plotly-plot .gtitle,

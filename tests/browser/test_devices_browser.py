@@ -29,6 +29,7 @@ SEVEN = [[(60, 50), (220, 50), (120, 240)]]
 
 def _reached_zoo(page) -> None:
     page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot .modebar-container").first.wait_for(state="attached")  # the probability chart
 
 
 def _reached_collect(page) -> None:
@@ -98,6 +99,21 @@ def canvas_problems(page) -> list[str]:
     )
 
 
+def cut_off_controls(page) -> list[str]:
+    """Rows of options (segmented controls) wider than what shows of them, or than their column."""
+    return page.locator('[data-testid="stButtonGroup"]').evaluate_all(
+        """groups => groups.flatMap((group, index) => {
+        const box = group.getBoundingClientRect();
+        const column = group.closest('[data-testid="stColumn"]') || group.closest('[data-testid="stMain"]');
+        const own = column.getBoundingClientRect();
+        const widest = Math.max(...[...group.querySelectorAll('button')].map(b => b.getBoundingClientRect().right));
+        return widest > own.right + 0.5 || group.scrollWidth > group.clientWidth + 0.5 || box.right > window.innerWidth
+            ? [`options ${index} (${group.innerText.replaceAll('\\n', ' ')}) end at ${widest}, column at ${own.right}`]
+            : [];
+    })"""
+    )
+
+
 @pytest.fixture
 def device(browser, request):
     size = request.param
@@ -127,15 +143,21 @@ def test_canvas_fits_and_touch_drawing_arrives(device, page_name, app_url, train
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"{page_name} scrolls sideways at {size}: {width[0]} px of {width[1]}"
     assert canvas_problems(page) == [], f"{page_name} at {size}"
+    assert cut_off_controls(page) == [], f"{page_name} at {size}"
 
     canvas = page.locator("canvas.upper-canvas").first
     canvas.scroll_into_view_if_needed()
     touch_strokes(page, canvas, strokes)
     reached(page)
     if size != "desktop":  # no hover on a touch screen: plotly's mode bar would sit over the charts for good
+        wait_until_idle(page)  # the frame's CSS is re-sent with every run
         bars = page.locator(".js-plotly-plot .modebar-container")
-        shown = bars.evaluate_all("bars => bars.filter(bar => getComputedStyle(bar).display !== 'none').length")
-        assert shown == 0 and (page_name != "zoo" or bars.count() > 0)  # the zoo's prediction chart has one
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.js-plotly-plot .modebar-container')]
+                .every(bar => getComputedStyle(bar).display === 'none')""",
+            timeout=15_000,
+        )
+        assert page_name != "zoo" or bars.count() > 0  # the zoo's prediction chart has one
 
 
 def test_sample_gallery_reads_in_label_order_on_a_phone(browser, app_url, trained_workspace):

@@ -50,6 +50,13 @@ def test_presenter_view_shares_a_scannable_public_link(browser, app_url, tmp_pat
     sizes = captions.evaluate_all("es => es.map(e => parseFloat(getComputedStyle(e).fontSize))")
     assert min(sizes) >= 20, sizes
 
+    # Grey captions too (they carry results such as "Transfer reached scratch's final 76% after 0.4 s").
+    small = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').evaluate_all(
+        "es => es.map(e => [parseFloat(getComputedStyle(e.querySelector('p') || e).fontSize), e.innerText])"
+        ".filter(([size]) => size < 18)"
+    )
+    assert small == [], small
+
     # Chart text on white: at least WCAG's 4.5:1 (Streamlit's theme draws it #808495, 3.7:1).
     colours = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .ytick text, .js-plotly-plot .legendtext")
     assert colours.count() > 0
