@@ -90,6 +90,7 @@ def malicious_uploads(exported):
     return {
         "path traversal": (rebuild(exported, extra={"../../evil.png": b"x"}), "Unexpected entry"),
         "absolute path": (rebuild(exported, extra={"/etc/cron.d/x": b"x"}), "Unexpected entry"),
+        "sample name with a newline": (rebuild(exported, extra={"samples/x.png\n": b"x"}), "Unexpected entry"),
         "oversized image": (rebuild(exported, replace={first_png: png_of(oversized)}), "at most 1024 px"),
         "not an image": (rebuild(exported, replace={first_png: b"#!/bin/sh\necho hi\n"}), "not a PNG"),
         "truncated image": (

@@ -115,7 +115,7 @@ def test_duplicate_labels_are_rejected(store):
         workspace.add_class(" a ")
 
 
-@pytest.mark.parametrize("name", ["", "../x", "a/b", "x" * 41, "-lead", "sp ace", "naïve"])
+@pytest.mark.parametrize("name", ["", "../x", "a/b", "x" * 41, "-lead", "sp ace", "naïve", "a\n", "ws-1\n"])
 def test_workspace_names_are_url_safe_and_never_paths(name):
     with pytest.raises(WorkspaceError):
         validate_workspace_name(name)
@@ -150,3 +150,13 @@ def test_two_memory_stores_do_not_share_samples(tmp_path):
     second = WorkspaceStore.open_or_memory(tmp_path / "bad.sqlite3")
     first.workspace("w").start_task(["only-in-first", "b"])
     assert second.workspace("w").classes() == []
+
+
+def test_generated_workspace_names_carry_96_random_bits_and_are_valid():
+    from ui.workspace import new_workspace_name
+
+    names = {new_workspace_name() for _ in range(2000)}
+    assert len(names) == 2000
+    for name in list(names)[:200]:
+        assert validate_workspace_name(name) == name
+        assert len(name) == len("ws-") + 16  # 16 base64 characters: 96 bits

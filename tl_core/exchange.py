@@ -27,7 +27,7 @@ MAX_ENTRIES = MAX_SAMPLES + 3  # samples + manifest + labels + the samples/ fold
 MAX_ENTRY_BYTES = 2 * 1024 * 1024  # one uncompressed file
 MAX_TOTAL_BYTES = 200 * 1024 * 1024  # all files uncompressed: stops zip bombs
 MAX_IMAGE_SIDE = 1024  # px; a canvas drawing is 280
-_SAMPLE_NAME = re.compile(r"^samples/[A-Za-z0-9_-]{1,64}\.png$")
+_SAMPLE_NAME = re.compile(r"samples/[A-Za-z0-9_-]{1,64}\.png")  # the whole entry name (fullmatch)
 
 
 class ImportRejected(WorkspaceError):
@@ -97,7 +97,7 @@ def _read_archive(data: bytes) -> tuple[dict, list[dict], dict[str, bytes]]:
             name = entry.filename
             if entry.is_dir() and name == "samples/":
                 continue
-            if name not in ("manifest.json", "labels.csv") and not _SAMPLE_NAME.match(name):
+            if name not in ("manifest.json", "labels.csv") and not _SAMPLE_NAME.fullmatch(name):
                 raise ImportRejected(f"Unexpected entry {name[:80]!r} in the zip.")
             if entry.flag_bits & 0x1:
                 raise ImportRejected("Encrypted zips are not accepted.")
@@ -142,7 +142,7 @@ def _parse_labels(content: bytes | None, files: dict[str, bytes]) -> list[dict]:
     seen = set()
     for row in rows:
         name = row.get("file") or ""
-        if name not in files or not _SAMPLE_NAME.match(name):
+        if name not in files or not _SAMPLE_NAME.fullmatch(name):
             raise ImportRejected(f"labels.csv names a missing image {name[:80]!r}.")
         if name in seen:
             raise ImportRejected(f"labels.csv lists {name} twice.")

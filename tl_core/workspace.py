@@ -28,7 +28,7 @@ from PIL import Image
 from tl_core.data import data_dir
 
 DB_FILE = "workspaces.sqlite3"
-WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")  # safe in a URL, never a path
+WORKSPACE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # whole name (fullmatch): safe in a URL, never a path
 MAX_LABEL_CHARS = 32  # a word or a short phrase; labels are data, never file names
 MAX_CLASSES = 200  # more than any built-in set (80)
 MAX_SAMPLES = 5000  # per workspace: 200 classes x 25 shots
@@ -84,7 +84,7 @@ class Sample:
 
 
 def validate_workspace_name(name: str) -> str:
-    if not isinstance(name, str) or not WORKSPACE_NAME.match(name):
+    if not isinstance(name, str) or not WORKSPACE_NAME.fullmatch(name):  # "$" alone would let "a\n" through
         raise WorkspaceError("A workspace name is 1-40 letters, digits, '-' or '_', starting with a letter or digit.")
     return name
 

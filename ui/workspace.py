@@ -20,7 +20,9 @@ def workspace_store(path: str) -> WorkspaceStore:
 
 
 def new_workspace_name() -> str:
-    return f"ws-{secrets.token_hex(3)}"
+    """96 random bits: two students in a school never draw the same name (with 24 bits, 5,000 lesson visits
+    gave even odds of two sharing a workspace)."""
+    return f"ws-{secrets.token_urlsafe(12)}"
 
 
 def keep_workspace_in_url() -> str:

@@ -60,7 +60,7 @@ def test_a_teacher_runs_the_lesson_and_a_student_reproduces_it_from_the_link(bro
         wait_until_idle(student)
         expect(student.get_by_label("Samples per class", exact=True)).to_have_value("2", timeout=60_000)
         expect(student.get_by_label("Epochs", exact=True)).to_have_value("5")
-        assert re.search(r"workspace=ws-[0-9a-f]{6}", student.url), student.url  # a workspace of their own
+        assert re.search(r"workspace=ws-[A-Za-z0-9_-]{16}", student.url), student.url  # a workspace of their own
         train_and_wait(student)
         assert better_metric(student) == teacher_better  # same seed, same samples: the same final accuracy
 
