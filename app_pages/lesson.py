@@ -28,6 +28,7 @@ from tl_core.transfer import STRATEGIES
 from ui.benefits import faster_and_better, fewer_labels
 from ui.canvas import drawn_input
 from ui.charts import (
+    RUNS,
     TILE_PX,
     curve_points,
     learning_curves,
@@ -48,7 +49,6 @@ from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
 
 DIGITS = [str(digit) for digit in range(10)]
-RUNS = ("transfer", "scratch")
 STRATEGY_WORDS = {
     "feature-extraction": "keep the digit features as they are and train only a new head",
     "fine-tune-top": "train a new head, then adjust the last block of digit features too",

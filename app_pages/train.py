@@ -21,6 +21,7 @@ from ui.benefits import percentage_points
 from ui.canvas import drawing_canvas
 from ui.charts import (
     RUN_COLOURS,
+    RUNS,
     confusion_heatmap,
     curve_points,
     learning_curves,
@@ -53,7 +54,6 @@ ADVANCED = [  # (TrainSettings field, label, number format); bounds come from LI
     ("augment_copies", "Augmented copies per sample", None),
     ("seed", "Seed", None),
 ]
-RUNS = ("transfer", "scratch")
 STRATEGY_HELP = {
     "feature-extraction": "Backbone frozen; only a new head learns, on features computed once. The fastest.",
     "fine-tune-top": "The new head first, then the backbone's last block too, at a low learning rate.",

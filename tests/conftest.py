@@ -16,6 +16,13 @@ def pytest_sessionfinish(session, exitstatus):
             thread.join(timeout=300)
 
 
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An empty TL_DATA_DIR for one test (the app's workspaces and caches go there)."""
+    monkeypatch.setenv("TL_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def mnist():
     from tl_core.data import load_mnist_split

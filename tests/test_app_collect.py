@@ -10,12 +10,6 @@ from tl_core.workspace import WorkspaceStore
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("TL_DATA_DIR", str(tmp_path))
-    return tmp_path
-
-
 def open_collect(workspace="apptest"):
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["workspace"] = workspace

@@ -15,8 +15,8 @@ from ui.charts import (
     sweep_seeds,
     tile,
     training_and_evaluation,
-    training_drawing,
 )
+from ui.mistakes import training_drawing
 from ui.presenter import for_projector
 
 LABELS = [chr(ord("あ") + 2 * i) for i in range(46)]  # 46 distinct characters, like the hiragana set

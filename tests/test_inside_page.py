@@ -3,19 +3,12 @@ feature-space picture follow a drawing while leaving the choice to the user."""
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from tl_core.workspace import WorkspaceStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LABELS = [f"c{index}" for index in range(46)]
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("TL_DATA_DIR", str(tmp_path))
-    return tmp_path
 
 
 def open_inside(workspace="apptest"):

@@ -6,7 +6,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from tl_core.evaluation import ClassAccuracy
-from tl_core.tasks import Task
 
 ACCENT = "#e4572e"
 MUTED = "#9aa5b1"
@@ -52,21 +51,10 @@ def tile(image: np.ndarray) -> np.ndarray:
     return np.pad(upscale(pixels, 2), 3, constant_values=60)
 
 
-def training_drawing(task: Task, label: str) -> np.ndarray | None:
-    """The first training sample of `label` in `task` (None when the task has no such class or sample).
-
-    Used to picture a confused pair: a kept run holds the confusion counts, not which evaluation samples were
-    misread, so each character is shown by a sample the models learned it from, not by the misread drawing.
-    """
-    if label not in task.labels:
-        return None
-    members = np.flatnonzero(task.y_train == task.labels.index(label))
-    return task.x_train[members[0]] if len(members) else None
-
-
 TRANSFER_COLOUR = "#e4572e"
 SCRATCH_COLOUR = "#4c78a8"
 RUN_COLOURS = {"transfer": TRANSFER_COLOUR, "scratch": SCRATCH_COLOUR}
+RUNS = tuple(RUN_COLOURS)  # the two models of a comparison, in the order pages show them
 
 
 def curve_points(run: dict) -> list[dict]:

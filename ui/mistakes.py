@@ -8,11 +8,21 @@ import streamlit as st
 
 from tl_core.evaluation import ConfusedPair, most_confused, per_class_accuracy
 from tl_core.tasks import Task
-from ui.charts import TILE_PX, class_accuracy_chart, tile, training_drawing
+from ui.charts import RUNS, TILE_PX, class_accuracy_chart, tile
 from ui.presenter import for_projector
 
-RUNS = ("transfer", "scratch")
 DRAWINGS_PER_PAIR = 4  # misread drawings shown for each confused pair
+
+
+def training_drawing(task: Task, label: str) -> np.ndarray | None:
+    """The first training sample of `label` in `task` (None when the task has no such class or sample).
+
+    Pictures a confused pair for a run kept before runs recorded which evaluation samples they misread.
+    """
+    if label not in task.labels:
+        return None
+    members = np.flatnonzero(task.y_train == task.labels.index(label))
+    return task.x_train[members[0]] if len(members) else None
 
 
 def misread_drawings(summary: dict, task: Task, which: str, pair: ConfusedPair) -> list[np.ndarray] | None:
