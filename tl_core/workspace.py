@@ -364,5 +364,9 @@ class Workspace:
             return {}
         return {which: blob for which, blob in zip(("transfer", "scratch"), row, strict=True) if blob}
 
+    def sample_count(self) -> int:
+        with self.store.connect() as connection:
+            return self._sample_count(connection)
+
     def _sample_count(self, connection: sqlite3.Connection) -> int:
         return connection.execute("SELECT COUNT(*) FROM samples WHERE workspace = ?", (self.name,)).fetchone()[0]
