@@ -40,6 +40,7 @@ from ui.charts import (
 from ui.downloads import downloads
 from ui.inside import feature_space_section, network_section
 from ui.job_panel import job_panel
+from ui.markdown import escape_markdown
 from ui.mistakes import mistakes_section
 from ui.presenter import for_projector, presenter_view
 from ui.resources import pretrained_model, pretrained_predictor, training_queue
@@ -248,7 +249,7 @@ if (pressed or st.session_state.pop("lesson_train_requested", False)) and check.
 show_refusal("train")
 running_here("train")
 if job is not None and job.status == FAILED and job.kind.startswith("lesson"):
-    st.error(f"The last lesson run stopped with an error, and nothing was kept: {job.error}")
+    st.error(escape_markdown(job.error), icon=":material/error:")  # in words for the student; details: the log
 
 # --- 5 --------------------------------------------------------------------------------------------------------
 st.header("5 · Compare: the three promises, measured")

@@ -31,6 +31,7 @@ from ui.charts import (
 )
 from ui.downloads import downloads
 from ui.job_panel import job_panel
+from ui.markdown import escape_markdown
 from ui.mistakes import mistakes_section
 from ui.resources import pretrained_model, training_queue
 from ui.settings import keep_settings_in_url, lesson_from_url, preset
@@ -173,7 +174,7 @@ if busy:
         job_panel(job.id, x_axis, owner=workspace.name)
 elif job is not None and job.status in (FAILED, CANCELLED) and time.monotonic() - job.finished < 120:
     if job.status == FAILED:
-        st.error(f"The training stopped with an error, and nothing was kept: {job.error}")
+        st.error(escape_markdown(job.error), icon=":material/error:")  # in words for the student; details: the log
     else:
         st.info("The training was cancelled; nothing of it was kept.")
 

@@ -2,6 +2,7 @@
 turn, limits checked before anything is queued, cancellable at every epoch (tiny stand-in work here; real
 trainings interleaved in tests/test_fair_training.py)."""
 
+import logging
 import threading
 import time
 
@@ -11,6 +12,7 @@ from tl_core.jobs import (
     CANCELLED,
     DONE,
     FAILED,
+    FAILED_ON_SERVER,
     PAUSED,
     QUEUED,
     RUNNING,
@@ -19,6 +21,8 @@ from tl_core.jobs import (
     QueueLimits,
     max_concurrent_fits,
 )
+from tl_core.tasks import TaskError
+from tl_core.workspace import WorkspaceError
 
 
 def wait_until(condition, timeout=10.0):
@@ -120,8 +124,43 @@ def test_a_failing_job_reports_its_error_and_the_queue_goes_on():
     bad = queue.submit("a", "comparison", lambda job: 1 / 0)
     good = queue.submit("b", "comparison", lambda job: "ok")
     wait_until(lambda: good.status == DONE)
-    assert bad.status == FAILED and "ZeroDivisionError" in bad.error
+    assert bad.status == FAILED and bad.error == FAILED_ON_SERVER
     assert good.result == "ok"
+
+
+def test_a_server_error_reaches_the_log_and_the_student_gets_a_plain_sentence(caplog):
+    """Issue 13: `OSError: [Errno 28] No space left on device: '/srv/...'` was shown to the student as is."""
+    path = "/srv/tl-data/models/run-17.keras"
+
+    def work(job):
+        raise OSError(28, "No space left on device", path)
+
+    queue = JobQueue(max_concurrent=1)
+    with caplog.at_level(logging.ERROR, logger="tl_core.jobs"):
+        job = queue.submit("ws-a", "comparison", work)
+        wait_until(lambda: job.status == FAILED)
+    assert job.error == FAILED_ON_SERVER
+    assert path not in job.error and "OSError" not in job.error and "Errno" not in job.error
+    records = [record for record in caplog.records if record.name == "tl_core.jobs"]
+    assert len(records) == 1 and records[0].levelno == logging.ERROR
+    assert "ws-a" in records[0].getMessage() and "comparison" in records[0].getMessage()
+    logged = caplog.text  # the message, then the traceback with the exception's type and text
+    assert path in logged and "OSError" in logged and "Traceback" in logged and "in work" in logged
+
+
+@pytest.mark.parametrize(
+    "error", [WorkspaceError("A workspace holds at most 5000 samples."), TaskError("A classifier needs two classes.")]
+)
+def test_errors_written_for_users_are_shown_as_they_are(error, caplog):
+    def work(job):
+        raise error
+
+    queue = JobQueue(max_concurrent=1)
+    with caplog.at_level(logging.INFO, logger="tl_core.jobs"):
+        job = queue.submit("ws-a", "comparison", work)
+        wait_until(lambda: job.status == FAILED)
+    assert job.error == f"The training stopped: {error}"
+    assert str(error) in caplog.text  # still logged: a teacher asking what happened finds it
 
 
 def test_a_page_reattaches_to_the_newest_job_of_its_workspace():

@@ -35,14 +35,19 @@ Train on one lesson link waits for one training, not thirty; and it counts as on
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import os
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from tl_core.tasks import TaskError
+from tl_core.workspace import WorkspaceError
+
+logger = logging.getLogger(__name__)
 
 QUEUED, RUNNING, PAUSED, DONE, FAILED, CANCELLED = "queued", "running", "paused", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
@@ -93,6 +98,13 @@ OVER_BUDGET = (
     "This run needs about {seconds:,.0f} s of the shared trainer, over this server's limit of {limit:,.0f} s per "
     "job. Use fewer epochs, fewer samples, the feature-extraction strategy or a smaller model."
 )
+# What a student reads when a job fails: a raw exception ("OSError: [Errno 28] No space left on device:
+# '/srv/...'") means nothing to them and shows the server's paths; its details go to the server log instead.
+FAILED_ON_SERVER = (
+    "The training stopped because of a problem on the server; your samples are safe. Try again, or tell your "
+    "teacher if it happens again."
+)
+WRITTEN_FOR_USERS = (WorkspaceError, TaskError)  # their messages say what to do, in words for the student
 
 
 class JobRefused(Exception):
@@ -346,8 +358,8 @@ class JobQueue:
             job.result = work(job)
             status = CANCELLED if job.cancel_requested else DONE
         except Exception as error:  # a failed job reports its error to its page; the server carries on
-            job.error = f"{type(error).__name__}: {error}"
-            traceback.print_exc()
+            job.error = f"The training stopped: {error}" if isinstance(error, WRITTEN_FOR_USERS) else FAILED_ON_SERVER
+            logger.exception("Job %s (%s of %s) failed", job.id, job.kind, ", ".join(job.owners))
         finally:
             with self._lock:  # status and finish time together: a page that sees one sees the other
                 self._release_turn(job)
