@@ -3,6 +3,7 @@
 import streamlit as st
 
 from tl_core.strokes import KANJIVG_ATTRIBUTION
+from tl_core.workspace import StorageError
 from ui.layout import responsive_frame
 from ui.resources import keep_keras_state_between_runs, start_tensorflow_import
 from ui.workspace import keep_workspace_in_url
@@ -25,9 +26,11 @@ page = st.navigation(
     position="top",  # no sidebar: a tablet in portrait keeps its whole width, and a phone its page
 )
 responsive_frame()
-keep_workspace_in_url()  # every page keeps ?workspace=NAME in the address, so a refresh comes back to it
 try:
+    keep_workspace_in_url()  # every page keeps ?workspace=NAME in the address, so a refresh comes back to it
     page.run()
+except StorageError as failure:  # disk full, I/O error: the operation was rolled back; say so in words
+    st.error(str(failure), icon=":material/database:")
 finally:  # also under pages that end early with st.stop()
     st.divider()
     st.caption(

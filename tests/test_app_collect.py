@@ -1,10 +1,12 @@
 """AppTest of the collect page: choose a task, auto-fill, bad labels, and state kept in the workspace."""
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.confined import run_confined
 from tl_core.workspace import WorkspaceStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -80,7 +82,9 @@ def test_a_corrupt_database_is_reported_and_the_page_keeps_working_in_memory(dat
     garbage = b"not a database" * 200
     (data_dir / "workspaces.sqlite3").write_bytes(garbage)
     at = open_collect()
-    assert any("cannot be saved" in warning.value for warning in at.warning)
+    warnings = [warning.value for warning in at.warning]
+    assert any("database file is damaged" in warning for warning in warnings)
+    assert not any(str(data_dir) in warning for warning in warnings)  # no server path for every user to see
     button(at, "Use this set").click().run()
     assert not at.exception
     assert any("Hiragana (46)" in block.value for block in at.markdown)
@@ -100,3 +104,34 @@ def test_bad_class_labels_get_a_message_and_change_nothing(data_dir, label, mess
     assert not at.exception
     assert any(message in error.value for error in at.error), [e.value for e in at.error]
     assert stored(data_dir).classes() == ["same", "other"]
+
+
+def test_a_full_disk_while_auto_filling_shows_a_message_and_stores_nothing(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    result = run_confined(
+        "import json, os, sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "from tl_core.workspace import WorkspaceStore\n"
+        f"at = AppTest.from_file({APP!r}, default_timeout=120)\n"
+        "at.query_params['workspace'] = 'full-disk'\n"
+        "at.switch_page('app_pages/collect.py').run()\n"
+        "next(b for b in at.button if b.label == 'Use this set').click().run()\n"
+        "disk = os.statvfs(os.environ['TL_DATA_DIR'])\n"
+        "with open(os.path.join(os.environ['TL_DATA_DIR'], 'filler'), 'wb') as filler:\n"
+        "    filler.write(b'x' * (disk.f_bavail * disk.f_frsize - 160 * 1024))  # room to read, not for 920 samples\n"
+        "at.number_input(key='autofill_k').set_value(20).run()\n"
+        "next(b for b in at.button if b.label == 'Auto-fill 20 per class').click().run()\n"
+        "store = WorkspaceStore(os.path.join(os.environ['TL_DATA_DIR'], 'workspaces.sqlite3'))\n"
+        "print(json.dumps({'exception': [str(e.value) for e in at.exception], 'errors': [e.value for e in at.error],"
+        " 'samples': sum(store.workspace('full-disk').counts().values())}), flush=True)\n"
+        "os._exit(0)  # the app's background TensorFlow import may still be running\n",
+        small_disk=(data, 1024),
+        env={"TL_DATA_DIR": str(data)},
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["exception"] == []
+    assert any(error.startswith("That was not saved") for error in seen["errors"]), seen["errors"]
+    assert seen["samples"] == 0  # all or nothing: the auto-fill was one transaction

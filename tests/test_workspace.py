@@ -1,14 +1,24 @@
 """Workspaces persist every sample in SQLite and survive a fresh connection (a refresh, a restart)."""
 
+import json
 import sqlite3
+import threading
+import time
 
 import numpy as np
 import pytest
 
+import tl_core.workspace as workspace_module
+from tests.confined import run_confined
 from tl_core.workspace import (
+    DAMAGED,
+    READ_ONLY,
+    UNUSABLE,
+    StorageError,
     WorkspaceError,
     WorkspaceStore,
     encode_png,
+    retention_days,
     validate_label,
     validate_workspace_name,
 )
@@ -126,7 +136,7 @@ def test_a_corrupt_database_file_is_left_untouched_and_the_app_works_in_memory(t
     garbage = b"this is not a database, but someone's precious file" * 100
     path.write_bytes(garbage)
     store = WorkspaceStore.open_or_memory(path)
-    assert store.problem and "cannot be saved" in store.problem
+    assert store.problem == DAMAGED and str(path) not in store.problem  # the path goes to the log only
     workspace = store.workspace("w")
     workspace.start_task(["a", "b"])
     workspace.add_sample("a", sample_image(0), drawing_png(0))
@@ -138,7 +148,7 @@ def test_an_unusable_data_directory_falls_back_to_memory(tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the data directory should be")
     store = WorkspaceStore.open_or_memory(blocker / "workspaces.sqlite3")
-    assert store.problem
+    assert store.problem == UNUSABLE
     store.workspace("w").start_task(["x", "y"])
     assert store.workspace("w").classes() == ["x", "y"]
     assert blocker.read_text() == "a file where the data directory should be"
@@ -153,10 +163,250 @@ def test_two_memory_stores_do_not_share_samples(tmp_path):
 
 
 def test_generated_workspace_names_carry_96_random_bits_and_are_valid():
-    from ui.workspace import new_workspace_name
+    from tl_core.workspace import new_workspace_name
 
     names = {new_workspace_name() for _ in range(2000)}
     assert len(names) == 2000
     for name in list(names)[:200]:
         assert validate_workspace_name(name) == name
         assert len(name) == len("ws-") + 16  # 16 base64 characters: 96 bits
+
+
+# --- when the database cannot be used as it should ---------------------------------------------------------
+def test_the_fallback_store_holds_eight_concurrent_writers_without_errors(tmp_path):
+    (tmp_path / "workspaces.sqlite3").write_bytes(b"not a database" * 100)
+    store = WorkspaceStore.open_or_memory(tmp_path / "workspaces.sqlite3")
+    assert store.problem == DAMAGED
+    errors = []
+
+    def student(number):
+        try:
+            workspace = store.workspace(f"student-{number}")
+            workspace.start_task(["a", "b"])
+            for round in range(15):
+                workspace.add_sample("a", sample_image(round), drawing_png(round))
+                workspace.counts()
+        except Exception as error:  # the shared-cache memory database gave "database table is locked"
+            errors.append(error)
+
+    threads = [threading.Thread(target=student, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [store.workspace(f"student-{n}").counts()["a"] for n in range(8)] == [15] * 8
+
+
+def _damage_pages(path):
+    """Overwrite the middle of a real database with noise, keeping its 100-byte header valid."""
+    data = bytearray(path.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    noise = np.random.default_rng(0).integers(0, 256, len(data) - 2 * page_size, dtype=np.uint8).tobytes()
+    data[2 * page_size :] = noise  # pages 3.. (tables and indexes); page 1 with the header and schema intact
+    path.write_bytes(bytes(data))
+
+
+def test_a_database_with_a_valid_header_and_damaged_pages_is_reported_and_left_untouched(tmp_path):
+    path = tmp_path / "workspaces.sqlite3"
+    store = WorkspaceStore(path)
+    workspace = store.workspace("w")
+    workspace.start_task(["a", "b"])
+    workspace.add_samples([("a", sample_image(n), drawing_png(n), "drawn") for n in range(40)])
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _damage_pages(path)
+    damaged = path.read_bytes()
+    assert damaged[:16] == b"SQLite format 3\x00"
+
+    reopened = WorkspaceStore.open_or_memory(path)
+
+    assert reopened.problem == DAMAGED
+    reopened.workspace("w").start_task(["x"])  # the app keeps working, on a temporary database
+    assert reopened.workspace("w").classes() == ["x"]
+    assert path.read_bytes() == damaged
+
+
+def test_a_read_only_data_directory_shows_the_saved_samples_and_says_new_work_is_not_kept(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    store = WorkspaceStore(data / "workspaces.sqlite3")
+    workspace = store.workspace("class-7b")
+    workspace.start_task(["a", "b"])
+    workspace.add_samples([("a", sample_image(n), drawing_png(n), "drawn") for n in range(3)])
+    del store, workspace
+    before = (data / "workspaces.sqlite3").read_bytes()
+
+    result = run_confined(
+        "import json, numpy as np\n"
+        "from tl_core.workspace import WorkspaceStore\n"
+        f"store = WorkspaceStore.open_or_memory({str(data / 'workspaces.sqlite3')!r})\n"
+        "workspace = store.workspace('class-7b')\n"
+        "saved = workspace.counts()\n"
+        "workspace.add_sample('b', np.zeros((28, 28), np.float32), b'png')\n"
+        "print(json.dumps({'problem': store.problem, 'saved': saved, 'now': workspace.counts()}))\n",
+        read_only=data,
+    )
+
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen == {"problem": READ_ONLY, "saved": {"a": 3, "b": 0}, "now": {"a": 3, "b": 1}}
+    assert (data / "workspaces.sqlite3").read_bytes() == before
+
+
+def test_a_full_disk_gives_a_plain_message_and_the_sample_is_not_stored(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    result = run_confined(
+        "import json, os, numpy as np\n"
+        "from tl_core.workspace import StorageError, WorkspaceStore\n"
+        "store = WorkspaceStore('/data/workspaces.sqlite3'.replace('/data', os.environ['DATA']))\n"
+        "workspace = store.workspace('w')\n"
+        "workspace.start_task(['a'])\n"
+        "workspace.add_sample('a', np.zeros((28, 28), np.float32), b'small')\n"
+        "with open(os.path.join(os.environ['DATA'], 'filler'), 'wb', buffering=0) as filler:\n"
+        "    try:\n"
+        "        while True:\n"
+        "            filler.write(b'x' * 4096)\n"
+        "    except OSError:\n"
+        "        pass  # the disk is full\n"
+        "try:\n"
+        "    workspace.add_sample('a', np.ones((28, 28), np.float32), os.urandom(200_000))\n"
+        "    message = None\n"
+        "except StorageError as error:\n"
+        "    message = str(error)\n"
+        "os.remove(os.path.join(os.environ['DATA'], 'filler'))\n"
+        "after = workspace.counts()\n"
+        "workspace.add_sample('a', np.ones((28, 28), np.float32), b'fits again')\n"
+        "print(json.dumps({'message': message, 'after': after, 'later': workspace.counts()}))\n",
+        small_disk=(data, 512),
+        env={"DATA": str(data)},
+    )
+
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["message"] and seen["message"].startswith("That was not saved")
+    assert str(data) not in seen["message"] and "Error" not in seen["message"]
+    assert seen["after"] == {"a": 1}  # the sample being added was clearly not stored
+    assert seen["later"] == {"a": 2}  # and the store works again once there is room
+    assert "disk" in result.stderr.lower()  # the details went to the server log
+
+
+def test_a_storage_failure_is_a_workspace_error_a_page_can_show():
+    assert issubclass(StorageError, WorkspaceError)
+
+
+# --- names, retention and sharing ----------------------------------------------------------------------------
+def test_a_new_workspace_never_opens_an_existing_one_under_a_freshly_drawn_name(store, monkeypatch):
+    taken = store.workspace("ws-taken")
+    taken.start_task(["mine"])
+    taken.add_sample("mine", sample_image(0), drawing_png(0))
+    draws = iter(["ws-taken", "ws-fresh"])
+    monkeypatch.setattr(workspace_module, "new_workspace_name", lambda: next(draws))
+
+    fresh = store.new_workspace()
+
+    assert fresh.name == "ws-fresh" and fresh.classes() == []
+    assert store.workspace("ws-taken").counts() == {"mine": 1}
+
+
+def _age(store, name, days):
+    with sqlite3.connect(store.path) as connection:
+        then = time.time() - days * 86400
+        connection.execute("UPDATE workspaces SET created = ?, touched = ? WHERE name = ?", (then, then, name))
+
+
+def test_workspaces_unused_longer_than_the_retention_period_are_listed_and_purged(store):
+    for name in ("old", "recent"):
+        workspace = store.workspace(name)
+        workspace.start_task(["a"])
+        workspace.add_sample("a", sample_image(0), drawing_png(0))
+        workspace.save_run("comparison", {"n": 1}, {"transfer": name.encode() * 100, "scratch": b"s" * 100})
+    _age(store, "old", 31)
+    _age(store, "recent", 29)
+
+    assert [info.name for info in store.list_workspaces(older_than_days=30)] == ["old"]
+    assert store.list_workspaces()[0].samples == 1 and store.list_workspaces()[0].runs == 1
+    assert store.purge(30) == ["old"]
+
+    assert [info.name for info in store.list_workspaces()] == ["recent"]
+    with sqlite3.connect(store.path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 1
+        assert connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+        assert connection.execute("SELECT COUNT(*) FROM model_blobs").fetchone()[0] == 2  # old's transfer gone
+
+
+def test_opening_a_workspace_marks_it_used_so_retention_keeps_it(store):
+    store.workspace("w").start_task(["a"])
+    _age(store, "w", 40)
+    store.workspace("w")  # a page visit
+    assert store.purge(30) == []
+
+
+def test_the_app_applies_retention_from_the_environment_once_a_day(store, monkeypatch):
+    store.workspace("stale")
+    _age(store, "stale", 10)
+    monkeypatch.setenv("TL_RETENTION_DAYS", "7")
+    assert store.apply_retention() == ["stale"]
+    store.workspace("stale-again")
+    _age(store, "stale-again", 10)
+    assert store.apply_retention() == []  # not again within a day
+    monkeypatch.setenv("TL_RETENTION_DAYS", "0")
+    fresh = WorkspaceStore(store.path)
+    assert fresh.apply_retention() == []  # 0 keeps everything
+    assert retention_days() == 0
+    monkeypatch.setenv("TL_RETENTION_DAYS", "soon")
+    assert retention_days() == 30
+
+
+def test_a_shared_lesson_run_keeps_its_models_once_for_thirty_owners(store):
+    models = {"transfer": np.random.default_rng(1).bytes(300_000), "scratch": np.random.default_rng(2).bytes(300_000)}
+    run_ids = {}
+    for student in range(30):
+        run_ids[student] = store.workspace(f"student-{student}").save_run("lesson", {"accuracy": 0.9}, models)
+    store.workspace("other").save_run("lesson", {}, {"transfer": b"another model"})
+
+    with sqlite3.connect(store.path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM model_blobs").fetchone()[0] == 3
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert store.path.stat().st_size < 3 * 600_000  # one copy of each model, not thirty
+    for student, run_id in run_ids.items():
+        assert store.workspace(f"student-{student}").run_models(run_id) == models
+    assert store.delete_workspace("student-0")
+    assert store.workspace("student-1").run_models(run_ids[1]) == models  # still shared by the others
+
+
+def test_a_database_from_before_shared_models_still_opens_with_its_runs(tmp_path):
+    path = tmp_path / "workspaces.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(
+            "CREATE TABLE workspaces (name TEXT PRIMARY KEY, charset TEXT, created REAL NOT NULL);"
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace TEXT NOT NULL, kind TEXT NOT NULL,"
+            " created REAL NOT NULL, summary TEXT NOT NULL, transfer_model BLOB, scratch_model BLOB);"
+        )
+        connection.execute("INSERT INTO workspaces VALUES ('w', NULL, 1.0)")
+        connection.execute("INSERT INTO runs VALUES (1, 'w', 'comparison', 1.0, '{}', x'0102', x'0304')")
+    store = WorkspaceStore(path)
+    assert store.workspace("w").run_models(1) == {"transfer": b"\x01\x02", "scratch": b"\x03\x04"}
+
+
+# --- labels that look alike ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "label",
+    ["cat\u200b", "cat\u2060", "c\u200dat", "\u202eabc", "ab\u2066c", "\ufeffcat", "cat\u00ad"],
+    ids=["zero-width-space", "word-joiner", "zwj-in-text", "rtl-override", "isolate", "bom", "soft-hyphen"],
+)
+def test_labels_with_invisible_formatting_characters_are_rejected(label):
+    with pytest.raises(WorkspaceError, match="invisible"):
+        validate_label(label)
+
+
+def test_labels_are_normalised_so_composed_and_decomposed_accents_are_one_class(store):
+    workspace = store.workspace("w")
+    workspace.start_task(["caf\u00e9"])
+    with pytest.raises(WorkspaceError, match="already"):
+        workspace.add_class("cafe\u0301")
+
+
+def test_emoji_sequences_joined_by_zero_width_joiners_stay_valid_labels():
+    assert validate_label("👩‍💻") == "👩‍💻" and validate_label("❤️‍🔥") == "❤️‍🔥"

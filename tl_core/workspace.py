@@ -7,16 +7,34 @@ so a refresh, a reconnect or a server restart finds every sample again.
 
 Connections are opened per operation: Streamlit runs each session on its own thread, and a sqlite3
 connection must not be shared between threads.
+
+What can go wrong with the file is handled here, once, so every page behaves the same:
+- a damaged file (fails `PRAGMA quick_check`), a file that is not a database, or a data directory that cannot
+  be used: the app works on a temporary database and says nothing will be kept; the file is never touched;
+- a read-only data directory: its workspaces are copied into the temporary database, so they stay visible,
+  and the page says new work will not be saved;
+- a failing disk (full, I/O error) during an operation: the operation's transaction is rolled back and a
+  `StorageError` with a plain sentence reaches the page; the details go to the server log.
+Workspaces untouched for `TL_RETENTION_DAYS` (default 30) are removed with everything in them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import json
+import logging
+import math
+import os
 import re
+import secrets
+import shutil
 import sqlite3
+import tempfile
 import time
 import unicodedata
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,12 +51,20 @@ MAX_LABEL_CHARS = 32  # a word or a short phrase; labels are data, never file na
 MAX_CLASSES = 200  # more than any built-in set (80)
 MAX_SAMPLES = 5000  # per workspace: 200 classes x 25 shots
 SOURCES = ("drawn", "rendered", "imported")
+GENERATED_NAME_BYTES = 12  # 96 random bits: 30 classes a day for a century never draw the same name twice
+RETENTION_VARIABLE = "TL_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 30  # a term's unit, with room to come back after a holiday; 0 keeps everything
+TOUCH_EVERY_SECONDS = 3600  # "last used" is kept to the hour: a page visit is a read, not a write, most times
+RETENTION_EVERY_SECONDS = 24 * 3600  # the app removes stale workspaces at start and then once a day
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS workspaces (
     name TEXT PRIMARY KEY,
     charset TEXT,                 -- built-in set name, or NULL for custom classes
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    touched REAL                  -- last used (to the hour), for retention; NULL = never since created
 );
 CREATE TABLE IF NOT EXISTS classes (
     workspace TEXT NOT NULL REFERENCES workspaces(name) ON DELETE CASCADE,
@@ -63,14 +89,46 @@ CREATE TABLE IF NOT EXISTS runs (
     kind TEXT NOT NULL,           -- 'comparison', 'sweep', 'lesson' or 'lesson-sweep'
     created REAL NOT NULL,
     summary TEXT NOT NULL,        -- JSON: settings, curves, confusion matrices
-    transfer_model BLOB,          -- .keras bytes this app wrote (never an upload)
-    scratch_model BLOB
+    transfer_model BLOB,          -- older databases: .keras bytes kept with the run itself
+    scratch_model BLOB,
+    transfer_sha TEXT,            -- the model in model_blobs (a shared lesson run's models are stored once)
+    scratch_sha TEXT
+);
+CREATE TABLE IF NOT EXISTS model_blobs (
+    sha256 TEXT PRIMARY KEY,      -- of the bytes: thirty owners of one shared training keep one copy
+    data BLOB NOT NULL            -- .keras bytes this app wrote (never an upload)
 );
 """
+_ADDED_COLUMNS = {  # columns newer than the first release, added to an existing database when it is opened
+    "workspaces": {"touched": "REAL"},
+    "runs": {"transfer_sha": "TEXT", "scratch_sha": "TEXT"},
+}
+
+# What the page says when the database file cannot be used as it should (no paths: those go to the log).
+DAMAGED = (
+    "The saved workspaces could not be read: the database file is damaged. Your teacher or the server's "
+    "administrator can restore it; it was left untouched. Until then the app works, but nothing you add is kept."
+)
+READ_ONLY = (
+    "This server cannot save new work right now (its storage is read-only). Your saved samples are shown, "
+    "but anything you add or train from now on is lost when the server stops."
+)
+UNUSABLE = (
+    "This server cannot save work right now (its storage cannot be used). The app works, but nothing you "
+    "add or train is kept when the server stops."
+)
 
 
 class WorkspaceError(ValueError):
     """Bad input for a workspace operation; the message is meant for the user."""
+
+
+class StorageError(WorkspaceError):
+    """The database failed during an operation (disk full, I/O error); nothing of the operation was kept."""
+
+
+class DatabaseDamaged(sqlite3.DatabaseError):
+    """The database file fails its integrity check or is not a database at all."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +158,48 @@ def validate_label(label: str) -> str:
         raise WorkspaceError(f"A label has at most {MAX_LABEL_CHARS} characters.")
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in label):
         raise WorkspaceError("A label cannot contain control characters.")
+    # Format characters are invisible: "cat" and "cat" + zero-width space would look like one class, and a
+    # right-to-left override makes a label read backwards. The one kept: a joiner inside an emoji (👩‍💻).
+    if any(unicodedata.category(char) == "Cf" and not _joins_emoji(label, at) for at, char in enumerate(label)):
+        raise WorkspaceError("A label cannot contain invisible formatting characters (such as zero-width spaces).")
     return label
+
+
+def _joins_emoji(label: str, at: int) -> bool:
+    """Is label[at] a zero-width joiner between two pictographs (skipping a variation selector)?"""
+    before = label[:at].rstrip("\ufe0f")[-1:]
+    after = label[at + 1 :][:1]
+    return label[at] == "\u200d" and unicodedata.category(before or "a") == "So" == unicodedata.category(after or "a")
+
+
+def retention_days() -> float:
+    """`TL_RETENTION_DAYS`: days a workspace may stay untouched before it is removed; 0 keeps everything."""
+    raw = os.environ.get(RETENTION_VARIABLE, "")
+    try:
+        days = float(raw) if raw.strip() else DEFAULT_RETENTION_DAYS
+    except ValueError:
+        days = math.nan
+    if not math.isfinite(days) or days < 0:
+        log.warning("%s=%r is not a number of days >= 0; using %s.", RETENTION_VARIABLE, raw, DEFAULT_RETENTION_DAYS)
+        return DEFAULT_RETENTION_DAYS
+    return days
+
+
+def new_workspace_name() -> str:
+    return f"ws-{secrets.token_urlsafe(GENERATED_NAME_BYTES)}"
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """One workspace in a listing (the teacher's command, retention)."""
+
+    name: str
+    charset: str | None
+    created: float
+    last_used: float
+    classes: int
+    samples: int
+    runs: int
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -110,40 +209,63 @@ def encode_png(image: np.ndarray) -> bytes:
 
 
 class WorkspaceStore:
-    """The database holding every workspace: a file, or (when the file cannot be used) memory."""
+    """The database holding every workspace: a file, or (when the file cannot be used) a temporary one."""
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else data_dir() / DB_FILE
-        self.problem: str | None = None  # why this store is not the file it should be, for the page
-        self._target, self._uri, self._keeper = str(self.path), False, None
+        self.problem: str | None = None  # why this store is not the file it should be, in words for the page
+        self._target = str(self.path)
+        self._last_retention = -math.inf  # time.monotonic() of the last retention pass
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as connection:
+        if self.path.exists():
+            _check_integrity(self.path)  # read-only: a damaged file is reported, never "repaired" by a write
+        connection = sqlite3.connect(self._target, timeout=30, isolation_level=None)
+        try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
+            _add_missing_columns(connection)
+        finally:
+            connection.close()
         with self.connect(write=True):
             pass  # proves the file is writable now, not at the first sample
 
     @classmethod
     def open_or_memory(cls, path: Path | str | None = None) -> WorkspaceStore:
-        """The database file if it can be used; otherwise an in-memory store that says why.
+        """The database file if it can be used; otherwise a temporary database that says why.
 
-        A read-only or missing data directory, or a file that is not a database, never crashes the app and
-        is never overwritten: the app keeps working in memory and tells the user nothing will be kept.
+        A damaged file, a file that is not a database, or a data directory that cannot be used never crashes
+        the app and is never written to. A readable database in a read-only directory is copied into the
+        temporary database, so nobody believes their work was deleted.
         """
+        path = Path(path) if path is not None else data_dir() / DB_FILE
         try:
             return cls(path)
-        except (OSError, sqlite3.Error) as error:
-            store = cls.__new__(cls)
-            store.path = Path(path) if path is not None else data_dir() / DB_FILE
-            store.problem = (
-                f"Samples cannot be saved to {store.path} ({error}). The app keeps working in memory: "
-                "everything you add now is lost when the server stops. The file was left untouched."
-            )
-            store._target, store._uri = f"file:tl-memory-{id(store)}?mode=memory&cache=shared", True
-            store._keeper = sqlite3.connect(store._target, uri=True, check_same_thread=False)  # keeps it alive
-            with store.connect() as connection:
-                connection.executescript(_SCHEMA)
-            return store
+        except DatabaseDamaged as error:
+            log.error("Workspace database %s is damaged (%s); working on an empty temporary database.", path, error)
+            return cls._temporary(path, DAMAGED)
+        except (OSError, sqlite3.Error, StorageError) as error:
+            log.error("Workspace database %s cannot be written (%s).", path, error)
+            if path.is_file():
+                try:
+                    return cls._temporary(path, READ_ONLY, copy_of=path)
+                except (OSError, sqlite3.Error) as copy_error:
+                    log.error("... and it cannot be read either (%s).", copy_error)
+            return cls._temporary(path, UNUSABLE)
+
+    @classmethod
+    def _temporary(cls, intended: Path, problem: str, copy_of: Path | None = None) -> WorkspaceStore:
+        """A store in a fresh temporary file (same engine, same locking as the real one), removed with it."""
+        directory = Path(tempfile.mkdtemp(prefix="tl-workspaces-"))
+        try:
+            if copy_of is not None:
+                _copy_database(copy_of, directory / DB_FILE)
+            store = cls(directory / DB_FILE)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        weakref.finalize(store, shutil.rmtree, directory, True)
+        store.path, store.problem = intended, problem
+        return store
 
     @contextmanager
     def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -151,8 +273,12 @@ class WorkspaceStore:
 
         Writes start with BEGIN IMMEDIATE: they take the write lock up front and wait their turn (up to
         30 s), instead of failing with "database is locked" when two sessions upgrade a read to a write.
+        A database failure (disk full, I/O error) becomes a `StorageError` the page can show as it is.
         """
-        connection = sqlite3.connect(self._target, timeout=30, uri=self._uri, isolation_level=None)
+        try:
+            connection = sqlite3.connect(self._target, timeout=30, isolation_level=None)
+        except sqlite3.Error as error:
+            raise self._failure(error, write) from error
         try:
             connection.execute("PRAGMA foreign_keys=ON")
             if not write:
@@ -162,24 +288,159 @@ class WorkspaceStore:
             try:
                 yield connection
             except BaseException:
-                connection.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # closing the connection rolls back anyway
+                    connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+        except (sqlite3.Error, OSError) as error:
+            raise self._failure(error, write) from error
         finally:
             connection.close()
+
+    def _failure(self, error: BaseException, write: bool) -> StorageError:
+        log.error("Workspace database %s failed during a %s: %r", self.path, "write" if write else "read", error)
+        if write:
+            return StorageError(
+                "That was not saved: the server could not write to its storage (it may be full). Everything "
+                "saved before is safe. Try again in a moment, or tell your teacher if it keeps happening."
+            )
+        return StorageError(
+            "Your workspace could not be read from the server's storage just now. Try again in a moment, or "
+            "tell your teacher if it keeps happening."
+        )
 
     def workspace(self, name: str) -> Workspace:
         """The workspace `name`, created empty if it does not exist yet."""
         validate_workspace_name(name)
+        now = time.time()
         with self.connect() as connection:
-            if connection.execute("SELECT 1 FROM workspaces WHERE name = ?", (name,)).fetchone():
-                return Workspace(self, name)  # the common case, on every rerun: a read, no write lock
+            row = connection.execute("SELECT COALESCE(touched, created) FROM workspaces WHERE name = ?", (name,))
+            row = row.fetchone()
+        if row and row[0] > now - TOUCH_EVERY_SECONDS:
+            return Workspace(self, name)  # the common case, on every rerun: a read, no write lock
         with self.connect(write=True) as connection:
             connection.execute(
-                "INSERT OR IGNORE INTO workspaces (name, charset, created) VALUES (?, NULL, ?)",
-                (name, time.time()),
+                "INSERT INTO workspaces (name, charset, created, touched) VALUES (?, NULL, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET touched = excluded.touched",
+                (name, now, now),
             )
         return Workspace(self, name)
+
+    def new_workspace(self) -> Workspace:
+        """A new, empty workspace under a freshly generated name that no workspace has ever had here."""
+        while True:
+            name, now = new_workspace_name(), time.time()
+            with self.connect(write=True) as connection:
+                created = connection.execute(
+                    "INSERT OR IGNORE INTO workspaces (name, charset, created, touched) VALUES (?, NULL, ?, ?)",
+                    (name, now, now),
+                ).rowcount
+            if created:  # else the 96-bit name was taken (practically never): draw another, never share one
+                return Workspace(self, name)
+
+    def exists(self, name: str) -> bool:
+        with self.connect() as connection:
+            return connection.execute("SELECT 1 FROM workspaces WHERE name = ?", (name,)).fetchone() is not None
+
+    # --- listing and retention -----------------------------------------------------------------------
+    def list_workspaces(self, older_than_days: float | None = None) -> list[WorkspaceInfo]:
+        """Every workspace (or those unused for more than `older_than_days`), least recently used first."""
+        cutoff = time.time() - older_than_days * 86400 if older_than_days is not None else math.inf
+        with self.connect() as connection:
+            rows = connection.execute(
+                "SELECT w.name, w.charset, w.created, COALESCE(w.touched, w.created) AS last_used, "
+                "(SELECT COUNT(*) FROM classes c WHERE c.workspace = w.name), "
+                "(SELECT COUNT(*) FROM samples s WHERE s.workspace = w.name), "
+                "(SELECT COUNT(*) FROM runs r WHERE r.workspace = w.name) "
+                "FROM workspaces w WHERE COALESCE(w.touched, w.created) < ? ORDER BY last_used, w.name",
+                (cutoff,),
+            ).fetchall()
+        return [WorkspaceInfo(*row) for row in rows]
+
+    def delete_workspace(self, name: str) -> bool:
+        """Remove a workspace with its classes, samples and runs; False if there was none."""
+        with self.connect(write=True) as connection:
+            deleted = connection.execute("DELETE FROM workspaces WHERE name = ?", (name,)).rowcount
+            _drop_unused_models(connection)
+        return deleted > 0
+
+    def purge(self, older_than_days: float) -> list[str]:
+        """Remove every workspace unused for more than `older_than_days`; returns their names."""
+        cutoff = time.time() - older_than_days * 86400
+        with self.connect(write=True) as connection:
+            stale = "FROM workspaces WHERE COALESCE(touched, created) < ?"
+            names = [name for (name,) in connection.execute(f"SELECT name {stale} ORDER BY name", (cutoff,))]
+            connection.execute(f"DELETE {stale}", (cutoff,))
+            _drop_unused_models(connection)
+        return names
+
+    def apply_retention(self, days: float | None = None) -> list[str]:
+        """The app's retention pass (`TL_RETENTION_DAYS`), at most once a day per process; removed names."""
+        days = retention_days() if days is None else days
+        if days <= 0 or time.monotonic() - self._last_retention < RETENTION_EVERY_SECONDS:
+            return []
+        self._last_retention = time.monotonic()
+        try:
+            removed = self.purge(days)
+        except StorageError:
+            return []  # housekeeping: logged by connect(), tried again tomorrow, never a student's problem
+        if removed:
+            log.info("Retention: removed %d workspace(s) unused for more than %s days.", len(removed), days)
+        return removed
+
+
+def _check_integrity(path: Path) -> None:
+    """Raise DatabaseDamaged unless `PRAGMA quick_check` passes; opens the file read-only."""
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return  # cannot even be opened (permissions): the writable open that follows says so
+    try:
+        verdict = connection.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.OperationalError:
+        return  # locked or unreadable, not damaged: let the writable open decide
+    except sqlite3.DatabaseError as error:  # "file is not a database", "database disk image is malformed"
+        raise DatabaseDamaged(str(error)) from None
+    finally:
+        connection.close()
+    if verdict != [("ok",)]:
+        raise DatabaseDamaged("; ".join(str(row[0]) for row in verdict[:3]))
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """Copy a database that may sit in a read-only directory (where WAL files cannot be created)."""
+    for mode in ("mode=ro", "immutable=1"):  # immutable: no -shm needed, for a directory nobody may write
+        try:
+            origin = sqlite3.connect(f"{source.resolve().as_uri()}?{mode}", uri=True)
+            try:
+                if origin.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
+                    raise DatabaseDamaged("quick_check failed")
+                copy = sqlite3.connect(target)
+                try:
+                    origin.backup(copy)
+                finally:
+                    copy.close()
+                return
+            finally:
+                origin.close()
+        except sqlite3.OperationalError:
+            if mode == "immutable=1":
+                raise
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        for column, kind in columns.items():
+            if column not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def _drop_unused_models(connection: sqlite3.Connection) -> None:
+    connection.execute(
+        "DELETE FROM model_blobs WHERE sha256 NOT IN (SELECT transfer_sha FROM runs WHERE transfer_sha IS NOT NULL "
+        "UNION SELECT scratch_sha FROM runs WHERE scratch_sha IS NOT NULL)"
+    )
 
 
 class Workspace:
@@ -327,13 +588,21 @@ class Workspace:
 
     # --- training runs ---------------------------------------------------------------------------------
     def save_run(self, kind: str, summary: dict, models: dict[str, bytes] | None = None) -> int:
-        """Keep a training run (its numbers and, for comparisons, both models) with the workspace."""
+        """Keep a training run (its numbers and, for comparisons, both models) with the workspace.
+
+        Models are stored by content: the owners of one shared lesson training keep one copy between them.
+        """
         models = models or {}
+        digests = {which: hashlib.sha256(blob).hexdigest() for which, blob in models.items() if blob}
         with self.store.connect(write=True) as connection:
+            connection.executemany(
+                "INSERT OR IGNORE INTO model_blobs (sha256, data) VALUES (?, ?)",
+                [(digest, models[which]) for which, digest in digests.items()],
+            )
             return connection.execute(
-                "INSERT INTO runs (workspace, kind, created, summary, transfer_model, scratch_model) "
+                "INSERT INTO runs (workspace, kind, created, summary, transfer_sha, scratch_sha) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (self.name, kind, time.time(), json.dumps(summary), models.get("transfer"), models.get("scratch")),
+                (self.name, kind, time.time(), json.dumps(summary), digests.get("transfer"), digests.get("scratch")),
             ).lastrowid
 
     def latest_run(self, kind: str) -> tuple[int, dict] | None:
@@ -358,7 +627,11 @@ class Workspace:
     def run_models(self, run_id: int) -> dict[str, bytes]:
         with self.store.connect() as connection:
             row = connection.execute(
-                "SELECT transfer_model, scratch_model FROM runs WHERE workspace = ? AND id = ?", (self.name, run_id)
+                "SELECT COALESCE(r.transfer_model, t.data), COALESCE(r.scratch_model, s.data) FROM runs r "
+                "LEFT JOIN model_blobs t ON t.sha256 = r.transfer_sha "
+                "LEFT JOIN model_blobs s ON s.sha256 = r.scratch_sha "
+                "WHERE r.workspace = ? AND r.id = ?",
+                (self.name, run_id),
             ).fetchone()
         if not row:
             return {}

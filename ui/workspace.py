@@ -3,12 +3,11 @@ reconnect or a shared link finds the same samples."""
 
 from __future__ import annotations
 
-import secrets
-
 import streamlit as st
 
 from tl_core.data import data_dir
 from tl_core.workspace import DB_FILE, Workspace, WorkspaceError, WorkspaceStore, validate_workspace_name
+from ui.markdown import escape_markdown
 
 QUERY_KEY = "workspace"
 
@@ -20,23 +19,22 @@ def workspace_store(path: str) -> WorkspaceStore:
 
 
 def new_workspace_name() -> str:
-    """96 random bits: two students in a school never draw the same name (with 24 bits, 5,000 lesson visits
-    gave even odds of two sharing a workspace)."""
-    return f"ws-{secrets.token_urlsafe(12)}"
+    """A new workspace's name: 96 random bits, and never a name the store already holds."""
+    return _store().new_workspace().name
 
 
 def keep_workspace_in_url() -> str:
     """The workspace name for this tab, from the URL (or a new one), written back into the URL.
 
-    Called by the frame on every run, since page switches drop query parameters; touches no database.
-    A storage problem (corrupt or unwritable database) is shown here, once per page.
+    Called by the frame on every run, since page switches drop query parameters; touches the database only
+    to claim a new name. A storage problem (damaged or read-only database) is shown here, once per page.
     """
     name = st.query_params.get(QUERY_KEY) or st.session_state.get(QUERY_KEY)
     try:
         validate_workspace_name(name or "")
     except WorkspaceError:
         if name:
-            st.toast(f"'{str(name)[:40]}' is not a valid workspace name; a new workspace was started.")
+            st.toast(f"“{escape_markdown(name, 40)}” is not a valid workspace name; a new workspace was started.")
         name = new_workspace_name()
     st.session_state[QUERY_KEY] = name
     if st.query_params.get(QUERY_KEY) != name:
@@ -53,7 +51,9 @@ def current_workspace() -> Workspace:
 
 
 def _store() -> WorkspaceStore:
-    return workspace_store(str(data_dir() / DB_FILE))
+    store = workspace_store(str(data_dir() / DB_FILE))
+    store.apply_retention()  # TL_RETENTION_DAYS; does something at start and once a day, else returns at once
+    return store
 
 
 def switch_to_new_workspace() -> None:
