@@ -112,7 +112,7 @@ preparing.empty()
 
 # --- settings (kept in the address: a link opens the same choices) -------------------------------------
 cards = {card["name"]: card for card in list_models()}
-from_url = lesson_from_url()
+from_url = lesson_from_url(keys=RUN_KEYS)  # the set and shots are the workspace's
 preset("train_model", from_url.model)
 preset("train_strategy", from_url.train.strategy)
 preset("train_epochs", from_url.train.epochs)

@@ -17,6 +17,7 @@ from tl_core.lesson import (
     verdict,
 )
 from tl_core.training import TrainSettings
+from ui.markdown import escape_markdown
 
 UNUSUAL = Lesson(
     model="lenet5",
@@ -65,10 +66,51 @@ def test_bad_values_fall_back_to_defaults_with_a_message():
     assert any("'shots=many' is not a number; using 5" in p for p in problems)
 
 
-def test_out_of_range_numbers_are_brought_inside_their_limits():
-    lesson, problems = lesson_from_query({"shots": "1000", "epochs": "-3", "lr": "5", "seed": "-1"})
-    assert problems == []
+def test_out_of_range_numbers_are_brought_inside_their_limits_and_said_so():
+    lesson, problems = lesson_from_query({"shots": "100000", "epochs": "-5", "lr": "5", "seed": "-1", "aug": "2"})
     assert (lesson.shots, lesson.train.epochs, lesson.train.head_learning_rate, lesson.train.seed) == (25, 1, 0.3, 0)
+    assert lesson.train.augment_copies == 2
+    assert problems == [  # issue 13: they were changed silently
+        "'shots=100000' is more than 25; using 25.",
+        "'epochs=-5' is less than 1; using 1.",
+        "'lr=5' is more than 0.3; using 0.3.",
+        "'seed=-1' is less than 0; using 0.",
+    ]
+    assert lesson_from_query({"shots": "0"}) == (replace(Lesson(), shots=1), ["'shots=0' is less than 1; using 1."])
+    assert lesson_from_query({"ft_lr": "1e-9"})[1] == ["'ft_lr=1e-9' is less than 1e-06; using 1e-06."]
+
+
+def test_a_whole_number_setting_given_a_fraction_says_it_was_rounded():
+    lesson, problems = lesson_from_query({"epochs": "2.6", "shots": "3.0", "lr": "0.0123456789"})
+    assert (lesson.train.epochs, lesson.shots, lesson.train.head_learning_rate) == (3, 3, 0.0123456789)
+    assert problems == ["'epochs=2.6' is not a whole number; using 3."]
+
+
+def test_only_the_keys_asked_for_are_read():
+    """The Train page takes the set and the shots from its workspace: a bad `shots=` there is not its concern."""
+    lesson, problems = lesson_from_query({"shots": "100000", "set": "nope", "epochs": "999"}, keys=("epochs",))
+    assert lesson == replace(Lesson(), train=replace(Lesson().train, epochs=200))
+    assert problems == ["'epochs=999' is more than 200; using 200."]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[Log in again](http://example.invalid)",
+        "x\n# Heading\n- item",
+        "\u202eevil\u202c\x00\x1b[31m",
+        "a" * 10_000,
+    ],
+)
+def test_messages_quote_a_value_briefly_on_one_line_without_control_characters(raw):
+    """The value a link carried is quoted as plain text (the page escapes it for Markdown): shortened, one line,
+    and no control or bidirectional-override characters to reorder or hide what the student reads."""
+    (problem,) = lesson_from_query({"set": raw})[1]
+    quoted = problem.split("' is not one of")[0].removeprefix("'set=")
+    assert problem.startswith("'set=") and problem.endswith("; using hiragana.")
+    assert len(quoted) <= 40 and quoted.isprintable()
+    assert quoted.rstrip("…") == "".join(c if c.isprintable() else "\ufffd" for c in raw)[: len(quoted.rstrip("…"))]
+    assert "[Log in again](http://example.invalid)" not in escape_markdown(problem)  # literal once escaped
 
 
 def test_lesson_key_identifies_exactly_the_settings():

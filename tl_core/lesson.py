@@ -9,7 +9,7 @@ the same samples and, being seeded, the same accuracy curves (times differ from 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
@@ -63,26 +63,41 @@ def lesson_key(lesson: Lesson) -> str:
     return urlencode(sorted(lesson_to_query(lesson).items()))
 
 
-def lesson_from_query(query: Mapping[str, str]) -> tuple[Lesson, list[str]]:
-    """The lesson a link asks for, and a message for every value that could not be used (its default is).
+def lesson_from_query(query: Mapping[str, str], keys: Collection[str] | None = None) -> tuple[Lesson, list[str]]:
+    """The lesson a link asks for, and a message for every value it did not take as it was: one that could not
+    be used (its default is), or a number outside its limits (brought inside them) or not whole where it must be
+    (rounded); a link changed silently would leave a teacher wondering why the class got other results.
 
-    Unknown keys (such as `workspace`) are ignored; numbers outside their limits are brought inside them.
+    Only `keys` are read when given (the Train page takes the set and shots from its workspace); other parameters,
+    such as `workspace`, are ignored. Messages are plain text quoting at most 40 characters of a value, on one
+    line: escape them (ui.markdown) before showing them as Markdown.
     """
     lesson, problems = Lesson(), []
     for key, (where, kind) in QUERY_KEYS.items():
         raw = query.get(key)
-        if raw is None:
+        if raw is None or (keys is not None and key not in keys):
             continue
+        asked = _quoted(key, str(raw))
         try:
-            value = _parse(kind, str(raw), where)
+            value = _parse(kind, str(raw))
         except ValueError as problem:
-            problems.append(f"'{key}={str(raw)[:40]}' {problem}; using {_get(lesson, where)}.")
+            problems.append(f"{asked} {problem}; using {_get(lesson, where)}.")
             continue
-        lesson = _set(lesson, where, value)
-    return replace(lesson, train=lesson.train.clamped()), problems
+        lesson = _within_limits(_set(lesson, where, value))
+        if (used := _get(lesson, where)) != value:
+            problems.append(f"{asked} {_why_changed(where, value)}; using {used}.")
+    return lesson, problems
 
 
-def _parse(kind: str, raw: str, where: str):
+def _quoted(key: str, raw: str, max_chars: int = 40) -> str:
+    """`'key=value'` for a message: shortened, and with control and bidirectional-override characters (which
+    could hide or reorder what the student reads) shown as U+FFFD."""
+    value = raw if len(raw) <= max_chars else raw[: max_chars - 1] + "…"
+    return f"'{key}={''.join(c if c.isprintable() else chr(0xFFFD) for c in value)}'"
+
+
+def _parse(kind: str, raw: str) -> str | float:
+    """The value a query parameter names: a known choice, or a finite number (its limits are applied later)."""
     choices = {"model": ARCHITECTURES, "charset": CHARSETS, "strategy": STRATEGIES}
     if kind in choices:
         if raw not in choices[kind]:
@@ -94,9 +109,23 @@ def _parse(kind: str, raw: str, where: str):
         raise ValueError("is not a number") from None
     if not math.isfinite(number):
         raise ValueError("is not a finite number")
+    return number
+
+
+def _within_limits(lesson: Lesson) -> Lesson:
+    """Every number inside its limits, whole numbers rounded: SHOTS_LIMITS here, the training settings' LIMITS
+    in `TrainSettings.clamped` (declared once, there)."""
+    low, high = SHOTS_LIMITS
+    return replace(lesson, shots=int(round(min(max(lesson.shots, low), high))), train=lesson.train.clamped())
+
+
+def _why_changed(where: str, asked: float) -> str:
     low, high = SHOTS_LIMITS if where == "shots" else LIMITS[where.removeprefix("train.")]
-    number = min(max(number, low), high)
-    return int(round(number)) if kind == "int" else number
+    if asked > high:
+        return f"is more than {high}"
+    if asked < low:
+        return f"is less than {low}"
+    return "is not a whole number"
 
 
 def _get(lesson: Lesson, where: str):

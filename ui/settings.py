@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from ui.markdown import escape_markdown
+
 
 def start_from_url(key: str, options: Sequence[str], default: str) -> None:
     """Call before drawing the widget with `key=key`: the first run takes its value from `?key=` if valid."""
@@ -26,16 +28,21 @@ def keep_in_url(key: str, value: str, default: str) -> None:
         st.query_params[key] = value
 
 
-def lesson_from_url(warn: bool = True):
-    """The run settings the address asks for (tl_core.lesson), read once per page visit.
+def lesson_from_url(warn: bool = True, keys: Sequence[str] | None = None):
+    """The run settings the address asks for (tl_core.lesson), read once per page visit; only `keys` if given.
 
-    Values that cannot be used are named in a warning and replaced by their defaults, never an error page.
+    Values that cannot be used as they are (unknown, or numbers outside their limits) are named in a warning and
+    replaced (by their defaults, or the nearest number allowed), never an error page. The warning quotes what the
+    address carried, so it is escaped: `?set=[Log in again](http://...)` must not become a link.
     """
     from tl_core.lesson import lesson_from_query
 
-    lesson, problems = lesson_from_query(st.query_params.to_dict())
+    lesson, problems = lesson_from_query(st.query_params.to_dict(), keys)
     if warn and problems:
-        st.warning("Some settings in this link could not be used:\n\n- " + "\n- ".join(problems))
+        st.warning(
+            "Some settings in this link could not be used as they are:\n\n"
+            + "\n".join(f"- {escape_markdown(problem)}" for problem in problems)
+        )
     return lesson
 
 
