@@ -4,6 +4,7 @@ python -m tl_core models [--json]            the pretrained zoo
 python -m tl_core charsets [--json]          the built-in character sets
 python -m tl_core compare --charset hiragana --shots 5 [--json]   scratch versus transfer
 python -m tl_core pretrain --model NAME      (re)train a zoo model and its card
+python -m tl_core workspace list|show|fill|export|import|delete|purge ...   the app's workspaces
 """
 
 from __future__ import annotations
@@ -55,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     pretrain.add_argument("--train-limit", type=int, default=None, help="train on the first N digits only")
     pretrain.add_argument("--out-dir", type=Path, default=MODELS_DIR)
 
+    from tl_core import workspace_cli
+
+    workspace_cli.add_commands(commands)
+
     args = parser.parse_args(argv)
+    if args.command == "workspace":
+        return workspace_cli.run(args)
     if args.command == "models":
         return _models(args)
     if args.command == "charsets":
