@@ -388,6 +388,7 @@ def test_a_database_from_before_shared_models_still_opens_with_its_runs(tmp_path
         connection.execute("INSERT INTO runs VALUES (1, 'w', 'comparison', 1.0, '{}', x'0102', x'0304')")
     store = WorkspaceStore(path)
     assert store.workspace("w").run_models(1) == {"transfer": b"\x01\x02", "scratch": b"\x03\x04"}
+    assert store.purge(30) == []  # created long ago, but its use was never recorded: kept a full period
 
 
 # --- labels that look alike ------------------------------------------------------------------------------------

@@ -434,6 +434,9 @@ def _add_missing_columns(connection: sqlite3.Connection) -> None:
         for column, kind in columns.items():
             if column not in present:
                 connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                if (table, column) == ("workspaces", "touched"):  # use was not recorded before: count every
+                    # workspace as used now, so an upgrade removes nothing for a whole retention period
+                    connection.execute("UPDATE workspaces SET touched = ?", (time.time(),))
 
 
 def _drop_unused_models(connection: sqlite3.Connection) -> None:
