@@ -11,6 +11,7 @@ from tl_core.workspace import WorkspaceError
 from ui.canvas import clear_canvas, drawing_canvas
 from ui.charts import upscale
 from ui.gallery import montage
+from ui.markdown import escape_markdown
 from ui.workspace import current_workspace, switch_to_new_workspace
 
 CANVAS_KEY = "collect_canvas"
@@ -47,7 +48,7 @@ if not counts:
                 workspace.start_task([line for line in text.splitlines() if line.strip()])
                 st.rerun()
             except WorkspaceError as error:
-                st.error(str(error))
+                st.error(escape_markdown(error))
     st.stop()
 
 labels = list(counts)
@@ -69,26 +70,27 @@ draw_column, hint_column, fill_column = st.columns([1.1, 0.9, 1.2], gap="large")
 with draw_column:
     # The count is shown beside the picker, not inside its options: a select box keeps showing the option
     # text it was created with, so "(0 so far)" stayed after an auto-fill until a reload.
-    label = st.selectbox("Draw this class", labels, key="collect_label")
-    st.caption(f"{counts[label]} {'sample' if counts[label] == 1 else 'samples'} of {label} so far")
+    label = st.selectbox("Draw this class", labels, key="collect_label")  # options are plain text, not Markdown
+    shown = escape_markdown(label)  # a label is the student's text: `[a](http://…)` must not become a link
+    st.caption(f"{counts[label]} {'sample' if counts[label] == 1 else 'samples'} of {shown} so far")
     drawing = drawing_canvas(CANVAS_KEY)
-    if st.button(f"Add as {label}", type="primary", key="add_drawing", disabled=drawing is None):
+    if st.button(f"Add as {shown}", type="primary", key="add_drawing", disabled=drawing is None):
         try:
             add_drawing(workspace, label, drawing)
         except EmptyDrawingError as empty:
             st.warning(str(empty))
         except (ValueError, WorkspaceError) as bad:
-            st.error(f"That drawing was not added: {bad}")
+            st.error(f"That drawing was not added: {escape_markdown(bad)}")
         else:
             clear_canvas(CANVAS_KEY)
             counts[label] += 1
             st.session_state["next_label"] = min(labels, key=lambda lab: (counts[lab], labels.index(lab)))
-            st.toast(f"Added a sample of {label}.")
+            st.toast(f"Added a sample of {shown}.")
             st.rerun()
 
 with hint_column:
     if has_strokes(label):
-        st.image(stroke_order_picture(label), caption=f"How to write {label}: strokes in order (KanjiVG)")
+        st.image(stroke_order_picture(label), caption=f"How to write {shown}: strokes in order (KanjiVG)")
     else:
         st.caption("No stroke-order hint for this label: draw it your way.")
 
@@ -117,7 +119,7 @@ with fill_column:
                 workspace.add_class(new_label)
                 st.rerun()
             except WorkspaceError as error:
-                st.error(str(error))
+                st.error(escape_markdown(error))
 
 # --- 4. gallery ----------------------------------------------------------------------------------------
 st.subheader("Your samples")
@@ -130,14 +132,14 @@ with st.container(horizontal=True, gap="medium"):
     for lab in labels:
         with st.container(width=GALLERY_CELL_PX, gap="small"):
             images = [s.image for s in samples_by_label[lab][-5:]]
-            st.markdown(f"**{lab}** · {len(samples_by_label[lab])}")
+            st.markdown(f"**{escape_markdown(lab)}** · {len(samples_by_label[lab])}")
             if images:
                 st.image(upscale(montage(images, 5), 2), clamp=True, width="stretch")
 
 inspect = st.selectbox("Inspect a class", labels, key="inspect_label")
 chosen = samples_by_label[inspect]
 if not chosen:
-    st.caption(f"No samples of {inspect} yet.")
+    st.caption(f"No samples of {escape_markdown(inspect)} yet.")
 with st.container(horizontal=True, gap="medium"):
     for sample in chosen:
         with st.container(width=THUMBNAIL_CELL_PX, gap="small"):
@@ -145,7 +147,9 @@ with st.container(horizontal=True, gap="medium"):
             if st.button("Delete", key=f"delete_{sample.id}", icon=":material/delete:"):
                 workspace.delete_sample(sample.id)
                 st.rerun()
-if charset not in CHARSETS and st.button(f"Remove the class {inspect} and its samples", key="remove_class"):
+if charset not in CHARSETS and st.button(
+    f"Remove the class {escape_markdown(inspect)} and its samples", key="remove_class"
+):
     workspace.remove_class(inspect)
     st.rerun()
 
@@ -163,7 +167,7 @@ with st.expander("Export or import this workspace"):
         try:
             report = import_workspace(workspace, upload.getvalue())
         except (ImportRejected, WorkspaceError) as rejected:
-            st.error(f"Nothing was imported: {rejected}")
+            st.error(f"Nothing was imported: {escape_markdown(rejected)}")  # it may quote the zip's names
         else:
             st.session_state["collect_flash"] = f"Imported {report['samples']} samples in {report['classes']} classes."
             st.session_state["import_generation"] += 1  # a fresh, empty uploader

@@ -10,6 +10,7 @@ from tl_core.feature_space import neighbour_accuracy
 from tl_core.tasks import TaskError, workspace_task
 from ui.canvas import drawn_input
 from ui.inside import feature_space_section, network_section
+from ui.markdown import escape_markdown
 from ui.resources import pretrained_model
 from ui.settings import lesson_from_url, preset
 from ui.workspace import current_workspace, trained_models
@@ -18,7 +19,9 @@ DIGITS = [str(digit) for digit in range(10)]
 
 
 def missing_samples(classes: list[str], problem: TaskError) -> str:
-    """What to do first, in words: a workspace with no classes needs a whole task, one with one class a second."""
+    """What to do first, in Markdown: a workspace with no classes needs a whole task, one with one class a second.
+
+    Labels are the student's own text, so they are escaped (the same for `problem`, which quotes them)."""
     if not classes:
         return (
             "This page needs a task with samples, and this workspace has no characters yet. On the Collect page, "
@@ -28,9 +31,9 @@ def missing_samples(classes: list[str], problem: TaskError) -> str:
     if len(classes) == 1:
         return (
             "This page needs a task with samples of at least two characters to compare; your workspace has one "
-            f"class, {classes[0]}. Add at least one more class and its samples on the Collect page."
+            f"class, {escape_markdown(classes[0])}. Add at least one more class and its samples on the Collect page."
         )
-    return f"This page needs a task with samples. {problem}"
+    return f"This page needs a task with samples. {escape_markdown(problem)}"
 
 
 st.title("Look inside")
@@ -95,7 +98,9 @@ if scores:
 st.subheader("What each network sees")
 image = model_input if model_input is not None else x[0]
 if model_input is None:
-    st.caption(f"Showing a sample of {labels[int(y[0])]}; draw on the canvas above to look at your own.")
+    st.caption(
+        f"Showing a sample of {escape_markdown(labels[int(y[0])])}; draw on the canvas above to look at your own."
+    )
 models = {"Digit model": (pretrained, DIGITS)}
 if trained:
     models |= {"Transfer": (trained["transfer"], summary["labels"]), "Scratch": (trained["scratch"], summary["labels"])}

@@ -105,7 +105,7 @@ preparing.caption(":material/hourglass_top: Preparing your task: rendering its e
 try:
     task = workspace_task(workspace)
 except TaskError as problem:
-    preparing.warning(str(problem))
+    preparing.warning(escape_markdown(problem))  # it names classes: the student's text
     st.page_link("app_pages/collect.py", label="Add samples on the Collect page", icon=":material/draw:")
     st.stop()
 preparing.empty()
@@ -221,12 +221,13 @@ else:
     except EmptyDrawingError as empty:
         answer_columns[0].info(str(empty))
     except ValueError as bad:
-        answer_columns[0].warning(f"That drawing could not be read: {bad}")
+        answer_columns[0].warning(f"That drawing could not be read: {escape_markdown(bad)}")
     else:
         for column, which in zip(answer_columns, ("transfer", "scratch"), strict=True):
             probabilities = predict_in_batches(cached[which], model_input[None])[0]
             predictions = top_k(probabilities, summary["labels"], 5)
-            column.metric(which.capitalize(), predictions[0][0], help="top guess; bars: the five most likely")
+            guess = escape_markdown(predictions[0][0])  # a metric's value is Markdown too
+            column.metric(which.capitalize(), guess, help="top guess; bars: the five most likely")
             column.plotly_chart(top_k_bars(predictions, RUN_COLOURS[which]), key=f"top5_{which}")
 
 # --- where each model goes wrong ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import streamlit as st
 from tl_core import EmptyDrawingError, canvas_to_input, list_models
 from ui.canvas import drawing_canvas
 from ui.charts import probability_bars, upscale
+from ui.markdown import escape_markdown
 from ui.resources import pretrained_predictor
 from ui.settings import keep_in_url, start_from_url
 
@@ -68,7 +69,7 @@ def show_prediction(drawing, chosen: str, card: dict) -> None:
         st.info(str(empty))
         return
     except ValueError as bad_image:
-        st.warning(f"That drawing could not be read: {bad_image}")
+        st.warning(f"That drawing could not be read: {escape_markdown(bad_image)}")
         return
 
     with st.spinner(f"Loading {card['title']} (the first time takes a few seconds while TensorFlow starts)…"):

@@ -21,6 +21,7 @@ from tl_core.activations import (
 )
 from tl_core.evaluation import top_k
 from tl_core.feature_space import FeatureSpace, choose_classes, embed, nearest_classes, project, top_classes
+from ui.markdown import escape_markdown
 from ui.presenter import for_projector
 from ui.resources import random_backbone_for
 
@@ -135,14 +136,18 @@ def pick_classes(key: str, labels: list[str], predicted: Sequence[int] = (), nea
         key=state_key,
         help="The picture shows a few characters so their groups stay readable; the percentages use all of them.",
     )
-    reasons = []
+    reasons = []  # in a caption, which is Markdown: the labels are escaped
     if choice.nearest:
-        reasons.append("nearest to your drawing in the digit features: " + ", ".join(labels[c] for c in choice.nearest))
+        reasons.append("nearest to your drawing in the digit features: " + _label_list(labels, choice.nearest))
     if choice.predicted:
-        reasons.append("the trained model's best guesses: " + ", ".join(labels[c] for c in choice.predicted))
+        reasons.append("the trained model's best guesses: " + _label_list(labels, choice.predicted))
     if reasons:
         st.caption("Put in the picture for your drawing: " + "; ".join(reasons) + ".")
     return shown
+
+
+def _label_list(labels: list[str], indices: Sequence[int]) -> str:
+    return ", ".join(escape_markdown(labels[index]) for index in indices)
 
 
 def feature_space_section(
@@ -301,8 +306,8 @@ def network_section(
             width = SALIENCY_PX_LARGE if large else SALIENCY_PX
             st.image(
                 saliency_overlay(image, heat, factor=width // 28),
-                caption=f"Reads it as {guess} ({confidence:.0%}). Orange: the pixels that would change that "
-                "answer most (input gradient).",
+                caption=f"Reads it as {escape_markdown(guess)} ({confidence:.0%}). Orange: the pixels that would "
+                "change that answer most (input gradient).",
                 width=width,
             )
             found = filters[name]

@@ -9,6 +9,7 @@ import streamlit as st
 from tl_core.evaluation import ConfusedPair, most_confused, per_class_accuracy
 from tl_core.tasks import Task
 from ui.charts import RUNS, TILE_PX, class_accuracy_chart, tile
+from ui.markdown import escape_markdown
 from ui.presenter import for_projector
 
 DRAWINGS_PER_PAIR = 4  # misread drawings shown for each confused pair
@@ -53,9 +54,9 @@ def mistakes_section(summary: dict, task: Task, key: str, large: bool = False) -
         if not pairs:
             column.caption("No mistakes on the evaluation samples.")
         for pair in pairs:
+            true_label, predicted_label = escape_markdown(pair.true_label), escape_markdown(pair.predicted_label)
             column.markdown(
-                f"**{pair.true_label}** read as **{pair.predicted_label}**: {pair.count} of its {pair.of} "
-                "evaluation samples"
+                f"**{true_label}** read as **{predicted_label}**: {pair.count} of its {pair.of} evaluation samples"
             )
             drawings = misread_drawings(summary, task, which, pair)
             if drawings:
@@ -63,7 +64,5 @@ def mistakes_section(summary: dict, task: Task, key: str, large: bool = False) -
                 continue
             examples = [training_drawing(task, pair.true_label), training_drawing(task, pair.predicted_label)]
             if all(example is not None for example in examples):
-                column.image(
-                    [tile(e) for e in examples], width=TILE_PX, caption=[pair.true_label, pair.predicted_label]
-                )
+                column.image([tile(e) for e in examples], width=TILE_PX, caption=[true_label, predicted_label])
                 column.caption("A training sample of each (this run did not keep which drawings it misread).")
