@@ -9,6 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from ui.markdown import escape_markdown
 from ui.share import is_loopback, lesson_address, public_base, qr_png
 
 QUERY = {"model": "compact-gap", "set": "hiragana", "shots": "5"}
@@ -40,11 +41,12 @@ def test_a_network_address_is_not_flagged():
     assert address.url == "http://192.168.1.20:8501/lesson?model=compact-gap&set=hiragana&shots=5"
     assert address.problem is None  # and this tab's own workspace is not in the link
     assert not is_loopback("https://lessons.school.example/lesson")
+    assert not is_loopback("http://[not an address/lesson")  # unreadable: not known to be this computer
 
 
 @pytest.mark.parametrize(
     "value", ["192.168.1.20:8501", "javascript:alert(1)", "ftp://host/", "http://", "http://host:port/",
-              "http://host/?a=1", "http://host/#x"],
+              "http://host/?a=1", "http://host/#x", "http://[bad", "http://[Log in]/"],
 )  # fmt: skip
 def test_a_malformed_public_url_is_ignored_with_a_reason(value):
     base, problem = public_base(value)
@@ -52,6 +54,16 @@ def test_a_malformed_public_url_is_ignored_with_a_reason(value):
     address = lesson_address(QUERY, value, "http://localhost:8501/lesson")
     assert address.url.startswith("http://localhost:8501/lesson?")
     assert "TL_PUBLIC_URL" in address.problem
+
+
+def test_addresses_quoted_in_a_problem_read_literally():
+    """The problem is shown as Markdown: an address with `[text](link)` in it must not become a link there."""
+    crafted = "[Log in](http://ex.invalid)"
+    ignored = lesson_address(QUERY, f"javascript:{crafted}", "http://192.168.1.20:8501/lesson").problem
+    assert escape_markdown(repr(f"javascript:{crafted}")) in ignored and crafted not in ignored
+    crafted = "**Log**in"  # in the address' user part (brackets there are not even a valid address)
+    loopback = lesson_address(QUERY, None, f"http://{crafted}@localhost:8501/lesson").problem
+    assert escape_markdown(f"{crafted}@localhost:8501") in loopback and crafted not in loopback
 
 
 def test_qr_code_decodes_to_the_link():

@@ -17,6 +17,8 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
+from ui.markdown import escape_markdown
+
 PUBLIC_URL_VARIABLE = "TL_PUBLIC_URL"
 LESSON_PATH = "lesson"  # the lesson page's url_path (app.py)
 QR_SCALE = 8  # px per QR module: about 300 px for a lesson link, readable by a phone across a classroom
@@ -27,26 +29,38 @@ _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-l
 @dataclass(frozen=True)
 class ShareAddress:
     url: str  # the whole link students open
-    problem: str | None = None  # why students may not reach it, for the teacher; None when it looks fine
+    problem: str | None = None  # why students may not reach it, for the teacher (Markdown); None when fine
 
 
 def public_base(value: str | None) -> tuple[str | None, str | None]:
     """`TL_PUBLIC_URL` checked: (base without a trailing slash, None) or (None, why it was ignored)."""
     if not value:
         return None, None
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        return None, f"{PUBLIC_URL_VARIABLE}={value!r} is not an http(s) address like http://192.168.1.20:8501"
+    try:
+        parts = urlsplit(value.strip())
+        hostname = parts.hostname  # raises on a malformed bracketed host ("http://[bad")
+    except ValueError:
+        parts, hostname = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not hostname or parts.query or parts.fragment:
+        return None, f"{PUBLIC_URL_VARIABLE}={_quoted(value)} is not an http(s) address like http://192.168.1.20:8501"
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
-        return None, f"{PUBLIC_URL_VARIABLE}={value!r} has an invalid port"
+        return None, f"{PUBLIC_URL_VARIABLE}={_quoted(value)} has an invalid port"
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}", None
+
+
+def _quoted(value: str) -> str:
+    """A value quoted in a problem, which is Markdown: it reads as typed (`[a](b)` is not a link)."""
+    return escape_markdown(repr(value))
 
 
 def is_loopback(url: str) -> bool:
     """True when `url` points at the computer it is opened on (localhost, 127.x, ::1, 0.0.0.0)."""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # a malformed bracketed host: not known to be this computer
+        return False
     if host in _LOOPBACK_NAMES:
         return True
     try:
@@ -65,9 +79,9 @@ def lesson_address(query: dict[str, str], public_url: str | None, opened_url: st
     url = f"{opened}?{urlencode(query)}"
     if opened and is_loopback(opened):
         problem = (
-            f"This link uses {urlsplit(opened).netloc}, which means *this computer*: students' devices cannot "
-            f"open it. Open the app by this computer's network address instead, or start the server with "
-            f"`{PUBLIC_URL_VARIABLE}=http://ADDRESS:PORT` (the address students use)."
+            f"This link uses {escape_markdown(urlsplit(opened).netloc)}, which means *this computer*: students' "
+            "devices cannot open it. Open the app by this computer's network address instead, or start the server "
+            f"with `{PUBLIC_URL_VARIABLE}=http://ADDRESS:PORT` (the address students use)."
         )
     return ShareAddress(url, problem)
 
