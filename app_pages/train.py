@@ -12,7 +12,7 @@ from tl_core.cost import SweepSize, check_comparison, fitting_sweep
 from tl_core.evaluation import describe, predict_in_batches, top_k
 from tl_core.experiments import comparison_work, sweep_work
 from tl_core.jobs import CANCELLED, FAILED, FINISHED
-from tl_core.lesson import Lesson
+from tl_core.lesson import RUN_KEYS, Lesson
 from tl_core.sweep import SEEDS
 from tl_core.tasks import Task, TaskError, sweep_task_maker, workspace_task
 from tl_core.training import LIMITS, TrainSettings
@@ -38,16 +38,6 @@ from ui.settings import keep_settings_in_url, lesson_from_url, preset
 from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
 
-RUN_KEYS = (
-    "model",
-    "strategy",
-    "epochs",
-    "lr",
-    "ft_lr",
-    "scratch_lr",
-    "aug",
-    "seed",
-)  # the set and shots are the workspace's
 ADVANCED = [  # (TrainSettings field, label, number format); bounds come from LIMITS
     ("head_learning_rate", "Head learning rate", "%.4f"),
     ("scratch_learning_rate", "Scratch learning rate", "%.4f"),

@@ -47,6 +47,8 @@ QUERY_KEYS = {
     "aug": ("train.augment_copies", "int"),
     "seed": ("train.seed", "int"),
 }
+# What the Train page takes from a link: every setting but the samples (`set`, `shots`), which are its workspace's.
+RUN_KEYS = tuple(key for key in QUERY_KEYS if key not in ("set", "shots"))
 
 
 def lesson_to_query(lesson: Lesson) -> dict[str, str]:
