@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -11,13 +13,19 @@ ACCENT = "#e4572e"
 MUTED = "#9aa5b1"
 
 
+def plot_text(text: str) -> str:
+    """A class label as plotly text. Plotly reads a little HTML in tick labels, legend entries and hover text, so
+    a label `<a href="//e.vil">Log in</a>` would be a link reading "Log in"; as entities it reads as typed."""
+    return html.escape(str(text), quote=False)
+
+
 def probability_bars(probabilities: np.ndarray, labels: list[str]) -> go.Figure:
     """One bar per class, the most probable one highlighted."""
     best = int(np.argmax(probabilities))
     colours = [ACCENT if index == best else MUTED for index in range(len(labels))]
     figure = go.Figure(
         go.Bar(
-            x=labels,
+            x=[plot_text(label) for label in labels],
             y=probabilities,
             marker_color=colours,
             text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities],
@@ -223,11 +231,12 @@ def confusion_heatmap(matrix: list[list[int]], labels: list[str], title: str) ->
     counts = np.asarray(matrix, dtype=float).reshape(len(labels), len(labels))
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    shown = [plot_text(label) for label in labels]
     figure = go.Figure(
         go.Heatmap(
             z=shares,
-            x=labels,
-            y=labels,
+            x=shown,
+            y=shown,
             customdata=np.dstack([counts, np.broadcast_to(totals, counts.shape)]),
             zmin=0,
             zmax=1,
@@ -269,7 +278,7 @@ def class_accuracy_chart(
         range(len(accuracies["transfer"])),
         key=lambda i: (_or_one(accuracies["transfer"][i].accuracy), _or_one(accuracies["scratch"][i].accuracy), i),
     )
-    labels = [accuracies["transfer"][i].label for i in order]
+    labels = [plot_text(accuracies["transfer"][i].label) for i in order]
     figure = go.Figure()
     for which in ("transfer", "scratch"):
         entries = [accuracies[which][i] for i in order]
@@ -313,7 +322,7 @@ def _or_one(accuracy: float | None) -> float:
 
 
 def top_k_bars(predictions: list[tuple[str, float]], colour: str) -> go.Figure:
-    labels = [label for label, _ in predictions][::-1]
+    labels = [plot_text(label) for label, _ in predictions][::-1]
     values = [p for _, p in predictions][::-1]
     figure = go.Figure(
         go.Bar(

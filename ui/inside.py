@@ -21,6 +21,7 @@ from tl_core.activations import (
 )
 from tl_core.evaluation import top_k
 from tl_core.feature_space import FeatureSpace, choose_classes, embed, nearest_classes, project, top_classes
+from ui.charts import plot_text
 from ui.markdown import escape_markdown
 from ui.presenter import for_projector
 from ui.resources import random_backbone_for
@@ -83,9 +84,9 @@ def feature_space_chart(
         points = space.points[space.labels == class_index]
         figure.add_trace(
             go.Scatter(
-                x=points[:, 0], y=points[:, 1], mode="markers", name=labels[class_index],
+                x=points[:, 0], y=points[:, 1], mode="markers", name=plot_text(labels[class_index]),
                 marker=dict(size=10, color=PALETTE[position % len(PALETTE)], opacity=0.8),
-                hovertemplate=f"{labels[class_index]}<extra></extra>",
+                hovertemplate="%{fullData.name}<extra></extra>",  # the label, never read as a template
             )
         )  # fmt: skip
     if space.drawing is not None:
