@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 
 import streamlit as st
+
+logger = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -20,8 +23,8 @@ def start_tensorflow_import() -> threading.Thread:
         keras()
         try:
             warm_up()
-        except Exception as problem:  # only a head start: the first job compiles instead
-            print(f"warm-up skipped: {problem}", file=sys.stderr)
+        except Exception:  # only a head start: the first job compiles instead
+            logger.warning("Warm-up skipped; the first training compiles its models instead", exc_info=True)
 
     thread = threading.Thread(target=_import, name="tensorflow-import", daemon=True)
     thread.start()
