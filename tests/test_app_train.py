@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from tl_core.collect import autofill
 from tl_core.workspace import WorkspaceStore, encode_png
+from ui.markdown import escape_markdown
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.slow
@@ -164,7 +165,7 @@ def test_a_class_without_samples_gets_a_clear_message(store):
     workspace.start_task(["left", "right"])
     workspace.add_sample("left", np.zeros((28, 28), np.float32), encode_png(np.zeros((4, 4), np.uint8)))
     at = open_train("half")
-    assert any("none yet for: right" in warning.value for warning in at.warning)
+    assert any(escape_markdown("none yet for: right.") in warning.value for warning in at.warning)  # as Markdown
 
 
 def test_one_class_only_gets_a_clear_message(store):
