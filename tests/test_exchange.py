@@ -74,6 +74,20 @@ def test_export_then_import_into_a_fresh_workspace_round_trips(store, source):
     assert snapshot(target) == snapshot(source)
 
 
+def test_a_kana_workspace_auto_filled_to_twenty_a_class_comes_back_whole(store):
+    """The pixel budget is an attacker's limit, not a student's: the Collect page's biggest fill round-trips."""
+    from tl_core.collect import autofill
+
+    full = store.workspace("full")
+    full.start_task(
+        list("あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをん")
+    )
+    autofill(full, 20)
+    copy = store.workspace("copy")
+    assert import_workspace(copy, export_workspace(full)) == {"samples": 920, "classes": 46}
+    assert copy.counts() == full.counts()
+
+
 def test_the_zip_has_a_manifest_a_labels_table_and_one_png_per_sample(source):
     with zipfile.ZipFile(io.BytesIO(export_workspace(source))) as archive:
         names = archive.namelist()

@@ -135,3 +135,13 @@ def test_decode_png_checks_size_and_header_before_decoding():
         decode_png(png_bytes(small)[:40])
     with pytest.raises(ValueError, match="no image"):
         decode_png(b"")
+
+
+def test_the_fast_channel_mean_equals_numpys_mean_bit_for_bit():
+    from tl_core.preprocess import _channel_mean
+
+    rng = np.random.default_rng(3)
+    for shape in [(280, 280, 3), (5, 7, 1), (100, 3, 3), (1, 1, 3)]:
+        colour = rng.integers(0, 256, shape, dtype=np.uint8)
+        fast = _channel_mean(colour)
+        assert fast.dtype == np.float32 and np.array_equal(fast, colour.mean(axis=2, dtype=np.float32))

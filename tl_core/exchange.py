@@ -41,11 +41,11 @@ MAX_ENTRY_BYTES = 2 * 1024 * 1024  # one uncompressed file
 MAX_MANIFEST_BYTES = 64 * 1024  # 200 classes of 32 characters are ~30 kB of JSON
 MAX_TOTAL_BYTES = 200 * 1024 * 1024  # all files uncompressed: stops zip bombs
 MAX_IMAGE_SIDE = 512  # px; a canvas drawing is 280, plus a margin
-# Import costs ~30 ns a pixel (decoding and canvas_to_input, for the slowest PNG kinds measured) and ~0.3 ms a
-# sample on the 2-vCPU server. The worst archive that passes every check (5,000 PNGs of 89 x 89 px = 40 M px,
-# padded with chunks to 200 MB and MAX_PNG_CHUNKS) imports in 3.5-3.8 s. Before this budget, 5,000 one-bit
-# 1024 x 1024 PNGs (a 1.1 MB zip, 5.2 G px) cost 124 s of CPU before the last one was found blank.
-MAX_TOTAL_PIXELS = 40_000_000  # ~510 drawings of the canvas's size: a bigger workspace's own export is refused
+# Import costs ~20 ns a pixel (decoding and canvas_to_input, for the slowest PNG kinds measured) and ~0.3 ms a
+# sample on the 2-vCPU server. The worst archive that passes every check (5,000 PNGs of 141 x 141 px = 100 M px,
+# padded with chunks to 190 MB and MAX_PNG_CHUNKS) imports in 4.1-4.3 s (2.8 s unpadded). Before this budget,
+# 5,000 one-bit 1024 x 1024 PNGs (a 1.1 MB zip, 5.2 G px) cost 124 s of CPU before the last one was found blank.
+MAX_TOTAL_PIXELS = 100_000_000  # ~1,275 canvas drawings: kana at 25 a class, JLPT N5 at 15 round-trip
 MAX_PNG_CHUNKS = 20 * MAX_SAMPLES  # all PNGs together (~3 us each): ours have 3 (IHDR, IDAT, IEND), others a few more
 COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # what zip tools write; no deflate64, bzip2, lzma
 

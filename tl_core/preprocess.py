@@ -62,6 +62,16 @@ def canvas_to_input(rgba: np.ndarray) -> np.ndarray:
     return mnist_normalize(ink_from_image(rgba))
 
 
+def _channel_mean(colour: np.ndarray) -> np.ndarray:
+    """colour.mean(axis=2, dtype=np.float32), bit for bit (the same float32 additions in the same order), but
+    three times faster: numpy reduces a trailing axis of 3 slowly, and this bounds what a zip import costs."""
+    channels = colour.astype(np.float32)
+    total = channels[..., 0]
+    for index in range(1, channels.shape[2]):
+        total = total + channels[..., index]
+    return total / np.float32(channels.shape[2])
+
+
 def ink_from_image(image: np.ndarray) -> np.ndarray:
     """How much ink each pixel holds, (H, W) float32 in [0, 1], whatever the colours.
 
@@ -82,7 +92,7 @@ def ink_from_image(image: np.ndarray) -> np.ndarray:
     if pixels.shape[2] == 4 and pixels[..., 3].min() < 128:
         return pixels[..., 3].astype(np.float32) / 255.0
     colour = pixels[..., :3] if pixels.shape[2] >= 3 else pixels[..., :1]
-    luminance = colour.mean(axis=2, dtype=np.float32) / 255.0
+    luminance = _channel_mean(colour) / 255.0
     border = np.concatenate([luminance[0], luminance[-1], luminance[:, 0], luminance[:, -1]])
     background = float(np.median(border))
     if background >= 0.5:
