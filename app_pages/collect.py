@@ -6,13 +6,26 @@ from tl_core import EmptyDrawingError
 from tl_core.charsets import CHARSETS, DEFAULT_CHARSET, get_charset
 from tl_core.collect import add_drawing, autofill, drawable_labels
 from tl_core.exchange import MAX_ZIP_BYTES, ImportRejected, export_workspace, import_workspace
+from tl_core.markdown import escape_markdown
 from tl_core.strokes import has_strokes, stroke_order_picture
 from tl_core.workspace import WorkspaceError
 from ui.canvas import clear_canvas, drawing_canvas
 from ui.charts import upscale
 from ui.gallery import montage
-from ui.markdown import escape_markdown
 from ui.workspace import current_workspace, switch_to_new_workspace
+
+
+def add_typed_class(workspace) -> None:
+    """The "Add class" button: add what was typed and empty the field, or keep it and say what is wrong."""
+    typed = st.session_state.get("new_class", "")
+    if not typed:
+        return
+    try:
+        workspace.add_class(typed)
+        st.session_state["new_class"] = ""  # a callback runs before the field is drawn, so it may reset it
+    except WorkspaceError as error:
+        st.session_state["add_class_problem"] = str(error)
+
 
 CANVAS_KEY = "collect_canvas"
 GALLERY_CELL_PX = 160  # one class: its label and last five samples; two cells across a phone, six on a desktop
@@ -109,17 +122,14 @@ with fill_column:
             lambda done, total: bar.progress(done / total, f"Rendering {done}/{total} classes"),
         )
         st.rerun()
-    if len(drawable) < len(labels):
+    if drawable and len(drawable) < len(labels):  # (with none drawable, the caption above said it)
         st.caption(f"{len(labels) - len(drawable)} label(s) have no strokes to render; draw those yourself.")
 
     if charset not in CHARSETS:
-        new_label = st.text_input("Add a class", key="new_class", max_chars=32)
-        if st.button("Add class", key="add_class") and new_label:
-            try:
-                workspace.add_class(new_label)
-                st.rerun()
-            except WorkspaceError as error:
-                st.error(escape_markdown(error))
+        st.text_input("Add a class", key="new_class", max_chars=32)
+        st.button("Add class", key="add_class", on_click=add_typed_class, args=(workspace,))
+        if problem := st.session_state.pop("add_class_problem", None):
+            st.error(escape_markdown(problem))
 
 # --- 4. gallery ----------------------------------------------------------------------------------------
 st.subheader("Your samples")
@@ -169,6 +179,9 @@ with st.expander("Export or import this workspace"):
         except (ImportRejected, WorkspaceError) as rejected:
             st.error(f"Nothing was imported: {escape_markdown(rejected)}")  # it may quote the zip's names
         else:
-            st.session_state["collect_flash"] = f"Imported {report['samples']} samples in {report['classes']} classes."
+            skipped = f" ({report['skipped']} already in this workspace were skipped)" if report["skipped"] else ""
+            st.session_state["collect_flash"] = (
+                f"Imported {report['samples']} samples in {report['classes']} classes{skipped}."
+            )
             st.session_state["import_generation"] += 1  # a fresh, empty uploader
             st.rerun()

@@ -40,7 +40,7 @@ from ui.charts import (
 from ui.downloads import downloads
 from ui.inside import feature_space_section, network_section
 from ui.job_panel import job_panel
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 from ui.mistakes import mistakes_section
 from ui.presenter import for_projector, presenter_view
 from ui.resources import pretrained_model, pretrained_predictor, training_queue

@@ -31,7 +31,7 @@ from ui.charts import (
 )
 from ui.downloads import downloads
 from ui.job_panel import job_panel
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 from ui.mistakes import mistakes_section
 from ui.resources import pretrained_model, training_queue
 from ui.settings import keep_settings_in_url, lesson_from_url, preset

@@ -106,6 +106,19 @@ def test_bad_class_labels_get_a_message_and_change_nothing(data_dir, label, mess
     assert stored(data_dir).classes() == ["same", "other"]
 
 
+def test_adding_a_class_empties_the_field_and_a_refused_one_keeps_it(data_dir):
+    stored(data_dir).start_task(["same", "other"])
+    at = open_collect()
+    at.text_input(key="new_class").input("third").run()
+    button(at, "Add class").click().run()
+    assert stored(data_dir).classes() == ["same", "other", "third"]
+    assert at.text_input(key="new_class").value == ""  # ready for the next one
+    at.text_input(key="new_class").input("cat\u200b").run()
+    button(at, "Add class").click().run()
+    assert any("invisible" in error.value for error in at.error)
+    assert at.text_input(key="new_class").value == "cat\u200b"  # kept, to be corrected
+
+
 def test_a_full_disk_while_auto_filling_shows_a_message_and_stores_nothing(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

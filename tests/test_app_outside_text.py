@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from tl_core.jobs import FAILED, FAILED_ON_SERVER
 from tl_core.workspace import WorkspaceStore, encode_png
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CRAFTED = "[Log in again](http://example.invalid)"  # a link, if it reached Markdown unescaped

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from tl_core.collect import autofill
 from tl_core.workspace import WorkspaceStore, encode_png
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.slow

@@ -43,6 +43,8 @@ def test_an_unknown_model_in_the_url_falls_back_to_the_default():
     at.run()
     assert not at.exception
     assert at.button_group(key="model").value == tl_core.list_models()[0]["name"]
+    said = [warning.value for warning in at.warning]
+    assert any("is not one of" in text and "../../etc/passwd".replace(".", "\\.") in text for text in said), said
 
 
 def test_switching_models_keeps_the_page_working(app):

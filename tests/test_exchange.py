@@ -70,7 +70,15 @@ def import_rejected(target, upload, message):
 def test_export_then_import_into_a_fresh_workspace_round_trips(store, source):
     data = export_workspace(source)
     target = store.workspace("target")
-    assert import_workspace(target, data) == {"samples": 5, "classes": 3}
+    assert import_workspace(target, data) == {"samples": 5, "classes": 3, "skipped": 0}
+    assert snapshot(target) == snapshot(source)
+
+
+def test_importing_the_same_export_twice_skips_the_drawings_already_there(store, source):
+    data = export_workspace(source)
+    target = store.workspace("target")
+    assert import_workspace(target, data)["samples"] == 5
+    assert import_workspace(target, data) == {"samples": 0, "classes": 3, "skipped": 5}
     assert snapshot(target) == snapshot(source)
 
 
@@ -84,7 +92,7 @@ def test_a_kana_workspace_auto_filled_to_twenty_a_class_comes_back_whole(store):
     )
     autofill(full, 20)
     copy = store.workspace("copy")
-    assert import_workspace(copy, export_workspace(full)) == {"samples": 920, "classes": 46}
+    assert import_workspace(copy, export_workspace(full)) == {"samples": 920, "classes": 46, "skipped": 0}
     assert copy.counts() == full.counts()
 
 
@@ -263,7 +271,7 @@ def test_entries_labels_csv_does_not_name_are_never_read(store, source):
     upload = rebuild(export_workspace(source), extra=unlisted)
     tracemalloc.start()
     try:
-        assert import_workspace(store.workspace("target"), upload) == {"samples": 5, "classes": 3}
+        assert import_workspace(store.workspace("target"), upload) == {"samples": 5, "classes": 3, "skipped": 0}
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -378,7 +386,7 @@ def test_a_byte_order_mark_from_a_spreadsheet_or_editor_is_accepted(entry, store
         content = archive.read(entry)
     upload = rebuild(exported, replace={entry: "\ufeff".encode() + content})
     target = store.workspace("target")
-    assert import_workspace(target, upload) == {"samples": 5, "classes": 3}
+    assert import_workspace(target, upload) == {"samples": 5, "classes": 3, "skipped": 0}
     assert snapshot(target) == snapshot(source)
 
 
@@ -397,7 +405,7 @@ def test_older_exports_naming_their_workspace_still_import(store, source):
         manifest = json.loads(archive.read("manifest.json"))
     upload = rebuild(exported, replace={"manifest.json": json.dumps({**manifest, "workspace": "source"})})
     target = store.workspace("target")
-    assert import_workspace(target, upload) == {"samples": 5, "classes": 3}
+    assert import_workspace(target, upload) == {"samples": 5, "classes": 3, "skipped": 0}
     assert snapshot(target) == snapshot(source)
 
 

@@ -176,3 +176,21 @@ def test_a_kept_run_names_the_evaluation_samples_each_model_misread(lesson_runs)
             rebuilt[truth[index], predicted] += 1
         np.fill_diagonal(rebuilt, np.diag(matrix))
         np.testing.assert_array_equal(rebuilt, matrix)
+
+
+def test_the_card_shows_labels_as_typed_not_as_markdown_and_the_caution_comes_before_the_accuracy():
+    from markdown_it import MarkdownIt
+
+    run = {"eval_accuracy": [0.5], "train_accuracy": [1.0], "loss": [0.2], "epoch_seconds": [0.1], "seconds": 0.1}
+    labels = ["[Log in](http://example.invalid)", "**bold**", "a b"]
+    summary = {
+        "labels": labels, "model": "compact-gap", "model_title": "CNN", "strategy": "fine-tune-top",
+        "train_size": 3, "charset": None, "epochs": 1, "seed": 0, "eval_size": 3, "eval_source": "a held-out split",
+        "confusion": {which: [[1, 0, 0], [0, 0, 1], [0, 1, 0]] for which in ("transfer", "scratch")},
+        "transfer": run, "scratch": run, "warning": "Only 3 samples were held out: the accuracy below says little.",
+    }  # fmt: skip
+    text = card_markdown(fine_tuned_card(summary))
+    rendered = MarkdownIt("commonmark").render(text)
+    assert "<a " not in rendered and "<strong>bold</strong>" not in rendered
+    assert "“a b”" in text  # one label, visibly
+    assert text.index("Caution") < text.index("**Accuracy**")

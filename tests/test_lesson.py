@@ -17,7 +17,7 @@ from tl_core.lesson import (
     verdict,
 )
 from tl_core.training import TrainSettings
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 
 UNUSUAL = Lesson(
     model="lenet5",

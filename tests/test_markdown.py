@@ -6,7 +6,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 
 RENDER = MarkdownIt("commonmark")  # the CommonMark core Streamlit's renderer shares (links, images, emphasis)
 JOINER = "\u2060"

@@ -9,7 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 from ui.share import is_loopback, lesson_address, public_base, qr_png
 
 QUERY = {"model": "compact-gap", "set": "hiragana", "shots": "5"}

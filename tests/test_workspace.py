@@ -394,8 +394,34 @@ def test_a_database_from_before_shared_models_still_opens_with_its_runs(tmp_path
 # --- labels that look alike ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "label",
-    ["cat\u200b", "cat\u2060", "c\u200dat", "\u202eabc", "ab\u2066c", "\ufeffcat", "cat\u00ad"],
-    ids=["zero-width-space", "word-joiner", "zwj-in-text", "rtl-override", "isolate", "bom", "soft-hyphen"],
+    [
+        "cat\u200b",
+        "cat\u2060",
+        "c\u200dat",
+        "\u202eabc",
+        "ab\u2066c",
+        "\ufeffcat",
+        "cat\u00ad",
+        "cat\u034f",
+        "cat\ufe0f",
+        "\u3164",
+        "\u2800",
+        "x\U000e0041",
+    ],
+    ids=[
+        "zero-width-space",
+        "word-joiner",
+        "zwj-in-text",
+        "rtl-override",
+        "isolate",
+        "bom",
+        "soft-hyphen",
+        "grapheme-joiner",
+        "variation-selector-on-text",
+        "hangul-filler",
+        "blank-braille",
+        "tag",
+    ],  # fmt: skip
 )
 def test_labels_with_invisible_formatting_characters_are_rejected(label):
     with pytest.raises(WorkspaceError, match="invisible"):
@@ -410,4 +436,18 @@ def test_labels_are_normalised_so_composed_and_decomposed_accents_are_one_class(
 
 
 def test_emoji_sequences_joined_by_zero_width_joiners_stay_valid_labels():
-    assert validate_label("👩‍💻") == "👩‍💻" and validate_label("❤️‍🔥") == "❤️‍🔥"
+    assert validate_label("👩‍💻") == "👩‍💻" and validate_label("❤️‍🔥") == "❤️‍🔥" and validate_label("❤️") == "❤️"
+
+
+def test_a_line_break_inside_a_label_is_refused():
+    with pytest.raises(WorkspaceError, match="line breaks"):
+        validate_label("a\u2028b")
+
+
+def test_a_bad_label_among_many_is_named_by_its_place_and_quoted_as_typed(store):
+    workspace = store.workspace("w")
+    with pytest.raises(WorkspaceError, match="Class 3: .*invisible"):
+        workspace.start_task(["a", "b", "c\u200b"])
+    workspace.start_task(["it's", "a\\b"])
+    with pytest.raises(WorkspaceError, match=r"already a class “a\\b”"):
+        workspace.add_class("a\\b")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -95,13 +96,24 @@ def export_workspace(workspace: Workspace) -> bytes:
 def import_workspace(workspace: Workspace, data: bytes) -> dict:
     """Add the samples (and any missing classes) of an exported zip to `workspace`, all or nothing."""
     classes, rows, pngs = _read_archive(workspace, data)
-    items = []
+    # Importing the same export twice would double every sample (and skew every accuracy): a drawing already
+    # in the workspace under the same label is skipped, and the result says how many were.
+    already = {(sample.label, _digest(sample.drawing_png)) for sample in workspace.samples()}
+    items, skipped = [], 0
     for row in rows:
         png = pngs[row["file"]]
+        if (row["label"], _digest(png)) in already:
+            skipped += 1
+            continue
+        already.add((row["label"], _digest(png)))
         items.append((row["label"], _model_input(png, row["file"], row["size"]), png, row["source"]))
     labels_in_rows = [row["label"] for row in rows]
     ids = workspace.add_samples(items, new_classes=[*classes, *labels_in_rows])
-    return {"samples": len(ids), "classes": len(set(labels_in_rows))}
+    return {"samples": len(ids), "classes": len(set(labels_in_rows)), "skipped": skipped}
+
+
+def _digest(png: bytes) -> bytes:
+    return hashlib.sha256(png).digest()
 
 
 def _read_archive(workspace: Workspace, data: bytes) -> tuple[list[str], list[dict], dict[str, bytes]]:

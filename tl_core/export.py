@@ -10,6 +10,8 @@ import io
 
 import numpy as np
 
+from tl_core.markdown import escape_markdown
+
 CURVE_COLUMNS = ("model", "epoch", "seconds", "eval_accuracy", "train_accuracy", "loss")
 
 
@@ -70,20 +72,26 @@ def card_markdown(card: dict) -> str:
         "",
         f"- **What**: {card['kind']}"
         + (f" ({card['base_model_title']}, {card['strategy']})" if card["base_model"] else ""),
-        f"- **Classes** ({len(card['labels'])}): {' '.join(card['labels'])}",
+        f"- **Classes** ({len(card['labels'])}): {', '.join(_quoted(label) for label in card['labels'])}",
         f"- **Trained on**: {trained['samples']} samples{_source(trained)}, {trained['epochs']} epochs, "
         f"seed {trained['seed']}",
+        *([f"- **Caution**: {card['warning']}"] if card["warning"] else []),  # before the accuracy it qualifies
         f"- **Accuracy**: {_accuracy(evaluation)}",
-        f"- **Hardest classes**: {', '.join(f'{label} {score:.0%}' for label, score in evaluation['hardest_classes'])}"
-        if evaluation["hardest_classes"]
-        else "- **Hardest classes**: not measured",
+        f"- **Hardest classes**: {_hardest(evaluation['hardest_classes'])}",
         f"- **Training time**: {evaluation['training_seconds']:.1f} s",
         f"- **Input**: {card['input']}",
         f"- **Load**: `{card['how_to_load']}`",
     ]
-    if card["warning"]:
-        lines.append(f"- **Caution**: {card['warning']}")
     return "\n".join(lines) + "\n"
+
+
+def _hardest(classes: list) -> str:
+    return ", ".join(f"{_quoted(label)} {score:.0%}" for label, score in classes) if classes else "not measured"
+
+
+def _quoted(label: str) -> str:
+    """A class label as it was typed: quoted (so "a b" is one label) and Markdown-escaped (no links, no bold)."""
+    return f"“{escape_markdown(label)}”"
 
 
 def _source(trained: dict) -> str:

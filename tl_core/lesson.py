@@ -72,7 +72,7 @@ def lesson_from_query(query: Mapping[str, str], keys: Collection[str] | None = N
 
     Only `keys` are read when given (the Train page takes the set and shots from its workspace); other parameters,
     such as `workspace`, are ignored. Messages are plain text quoting at most 40 characters of a value, on one
-    line: escape them (ui.markdown) before showing them as Markdown.
+    line: escape them (tl_core.markdown) before showing them as Markdown.
     """
     lesson, problems = Lesson(), []
     for key, (where, kind) in QUERY_KEYS.items():

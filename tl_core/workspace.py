@@ -156,20 +156,46 @@ def validate_label(label: str) -> str:
         raise WorkspaceError("A label cannot be empty.")
     if len(label) > MAX_LABEL_CHARS:
         raise WorkspaceError(f"A label has at most {MAX_LABEL_CHARS} characters.")
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in label):
-        raise WorkspaceError("A label cannot contain control characters.")
-    # Format characters are invisible: "cat" and "cat" + zero-width space would look like one class, and a
-    # right-to-left override makes a label read backwards. The one kept: a joiner inside an emoji (👩‍💻).
-    if any(unicodedata.category(char) == "Cf" and not _joins_emoji(label, at) for at, char in enumerate(label)):
-        raise WorkspaceError("A label cannot contain invisible formatting characters (such as zero-width spaces).")
+    if any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in label):
+        raise WorkspaceError("A label cannot contain control characters or line breaks.")
+    # Invisible characters make two labels that look alike ("cat" and "cat" + zero-width space), a label that
+    # looks empty (a Hangul filler alone) or one that reads backwards (a right-to-left override). Refused:
+    # format characters (Unicode Cf) and the other default-ignorable or blank-looking code points, except a
+    # joiner or an emoji presentation selector inside an emoji (👩‍💻, ❤️).
+    if any(_invisible(char) and not _part_of_emoji(label, at) for at, char in enumerate(label)):
+        raise WorkspaceError("A label cannot contain invisible characters (such as zero-width spaces).")
     return label
 
 
-def _joins_emoji(label: str, at: int) -> bool:
-    """Is label[at] a zero-width joiner between two pictographs (skipping a variation selector)?"""
-    before = label[:at].rstrip("\ufe0f")[-1:]
-    after = label[at + 1 :][:1]
-    return label[at] == "\u200d" and unicodedata.category(before or "a") == "So" == unicodedata.category(after or "a")
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5")  # fillers, blank braille, CGJ
+_VARIATION_SELECTORS = frozenset(chr(code) for code in [*range(0xFE00, 0xFE10), *range(0x180B, 0x1810)])
+
+
+def _invisible(char: str) -> bool:
+    code = ord(char)
+    return (
+        unicodedata.category(char) == "Cf"
+        or char in _BLANK_LOOKING
+        or char in _VARIATION_SELECTORS
+        or 0xE0000 <= code <= 0xE0FFF  # tags and supplementary variation selectors
+    )
+
+
+def _part_of_emoji(label: str, at: int) -> bool:
+    """Is label[at] a zero-width joiner between two pictographs, or a variation selector right after one?"""
+    char, before = label[at], label[:at].rstrip("\ufe0f")[-1:]
+    if char in ("\ufe0e", "\ufe0f"):
+        return at > 0 and unicodedata.category(label[at - 1]) == "So"
+    after = label[at + 1 : at + 2]
+    return char == "\u200d" and unicodedata.category(before or "a") == "So" == unicodedata.category(after or "a")
+
+
+def _numbered(position: int, label: str) -> str:
+    """validate_label, with the class's place in the list in the message (a student typed many at once)."""
+    try:
+        return validate_label(label)
+    except WorkspaceError as error:
+        raise WorkspaceError(f"Class {position}: {error}") from None
 
 
 def retention_days() -> float:
@@ -467,7 +493,7 @@ class Workspace:
 
     def start_task(self, labels: list[str], charset: str | None = None) -> None:
         """Give an empty workspace its classes. A workspace with samples keeps its task: start a new one."""
-        labels = [validate_label(label) for label in labels]
+        labels = [_numbered(position, label) for position, label in enumerate(labels, start=1)]
         if len(set(labels)) != len(labels):
             raise WorkspaceError("Each class needs a different label.")
         if len(labels) > MAX_CLASSES:
@@ -488,7 +514,7 @@ class Workspace:
             existing = [row[0] for row in connection.execute(
                 "SELECT label FROM classes WHERE workspace = ?", (self.name,))]  # fmt: skip
             if label in existing:
-                raise WorkspaceError(f"There is already a class {label!r}.")
+                raise WorkspaceError(f"There is already a class “{label}”.")
             if len(existing) >= MAX_CLASSES:
                 raise WorkspaceError(f"A workspace has at most {MAX_CLASSES} classes.")
             connection.execute(
@@ -521,7 +547,7 @@ class Workspace:
             if image.shape != (28, 28) or not np.isfinite(image).all():
                 raise WorkspaceError("A sample must be a finite 28 x 28 image.")
             if source not in SOURCES:
-                raise WorkspaceError(f"Unknown sample source {source!r}.")
+                raise WorkspaceError(f"Unknown sample source “{source}”.")
             rows.append((self.name, label, source, now, image.tobytes(), drawing_png))
         with self.store.connect(write=True) as connection:
             known = [row[0] for row in connection.execute(
@@ -534,7 +560,7 @@ class Workspace:
                 [(self.name, label, len(known) + offset) for offset, label in enumerate(to_create)],
             )
             if unknown := {row[1] for row in rows} - set(known) - set(to_create):
-                raise WorkspaceError(f"No class named {sorted(unknown)[0]!r} in this workspace.")
+                raise WorkspaceError(f"No class named “{sorted(unknown)[0]}” in this workspace.")
             if self._sample_count(connection) + len(rows) > MAX_SAMPLES:
                 raise WorkspaceError(f"A workspace holds at most {MAX_SAMPLES} samples.")
             return [

@@ -185,7 +185,8 @@ def _import(store: WorkspaceStore, args) -> None:
         if not existed:
             store.delete_workspace(args.name)  # exactly as it was: not there
         raise
-    print(f"Imported {added['samples']} samples in {added['classes']} classes into {args.name}.")
+    skipped = f" ({added['skipped']} already there were skipped)" if added["skipped"] else ""
+    print(f"Imported {added['samples']} samples in {added['classes']} classes into {args.name}{skipped}.")
 
 
 def _delete(store: WorkspaceStore, args) -> None:

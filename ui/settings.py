@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 
 
 def start_from_url(key: str, options: Sequence[str], default: str) -> None:
@@ -18,6 +18,12 @@ def start_from_url(key: str, options: Sequence[str], default: str) -> None:
     if key not in st.session_state:
         requested = st.query_params.get(key)
         st.session_state[key] = requested if requested in options else default
+        if requested is not None and requested not in options:  # said, like every value a link could not use
+            st.warning(
+                f"'{escape_markdown(key)}={escape_markdown(requested, 40)}' in the address is not one of "
+                f"{', '.join(options)}; using {default}.",
+                icon=":material/link_off:",
+            )
 
 
 def keep_in_url(key: str, value: str, default: str) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 
 PUBLIC_URL_VARIABLE = "TL_PUBLIC_URL"
 LESSON_PATH = "lesson"  # the lesson page's url_path (app.py)

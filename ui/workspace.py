@@ -7,7 +7,7 @@ import streamlit as st
 
 from tl_core.data import data_dir
 from tl_core.workspace import DB_FILE, Workspace, WorkspaceError, WorkspaceStore, validate_workspace_name
-from ui.markdown import escape_markdown
+from tl_core.markdown import escape_markdown
 
 QUERY_KEY = "workspace"
 
