@@ -7,10 +7,10 @@ import streamlit as st
 from tl_core import list_models
 from tl_core.charsets import CHARSETS
 from tl_core.feature_space import neighbour_accuracy
+from tl_core.markdown import escape_markdown
 from tl_core.tasks import TaskError, workspace_task
 from ui.canvas import drawn_input
 from ui.inside import feature_space_section, network_section
-from tl_core.markdown import escape_markdown
 from ui.resources import pretrained_model
 from ui.settings import lesson_from_url, preset
 from ui.workspace import current_workspace, trained_models

@@ -22,6 +22,7 @@ from tl_core.lesson import (
     speed_and_accuracy,
     verdict,
 )
+from tl_core.markdown import escape_markdown
 from tl_core.tasks import Task
 from tl_core.training import LIMITS, TrainSettings
 from tl_core.transfer import STRATEGIES
@@ -40,7 +41,6 @@ from ui.charts import (
 from ui.downloads import downloads
 from ui.inside import feature_space_section, network_section
 from ui.job_panel import job_panel
-from tl_core.markdown import escape_markdown
 from ui.mistakes import mistakes_section
 from ui.presenter import for_projector, presenter_view
 from ui.resources import pretrained_model, pretrained_predictor, training_queue

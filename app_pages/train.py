@@ -13,6 +13,7 @@ from tl_core.evaluation import describe, predict_in_batches, top_k
 from tl_core.experiments import comparison_work, sweep_work
 from tl_core.jobs import CANCELLED, FAILED, FINISHED
 from tl_core.lesson import RUN_KEYS, Lesson
+from tl_core.markdown import escape_markdown
 from tl_core.sweep import SEEDS
 from tl_core.tasks import Task, TaskError, sweep_task_maker, workspace_task
 from tl_core.training import LIMITS, TrainSettings
@@ -31,7 +32,6 @@ from ui.charts import (
 )
 from ui.downloads import downloads
 from ui.job_panel import job_panel
-from tl_core.markdown import escape_markdown
 from ui.mistakes import mistakes_section
 from ui.resources import pretrained_model, training_queue
 from ui.settings import keep_settings_in_url, lesson_from_url, preset

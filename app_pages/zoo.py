@@ -3,9 +3,9 @@
 import streamlit as st
 
 from tl_core import EmptyDrawingError, canvas_to_input, list_models
+from tl_core.markdown import escape_markdown
 from ui.canvas import drawing_canvas
 from ui.charts import probability_bars, upscale
-from tl_core.markdown import escape_markdown
 from ui.resources import pretrained_predictor
 from ui.settings import keep_in_url, start_from_url
 

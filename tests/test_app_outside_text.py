@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tl_core.jobs import FAILED, FAILED_ON_SERVER
-from tl_core.workspace import WorkspaceStore, encode_png
 from tl_core.markdown import escape_markdown
+from tl_core.workspace import WorkspaceStore, encode_png
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CRAFTED = "[Log in again](http://example.invalid)"  # a link, if it reached Markdown unescaped

@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tl_core.collect import autofill
-from tl_core.workspace import WorkspaceStore, encode_png
 from tl_core.markdown import escape_markdown
+from tl_core.workspace import WorkspaceStore, encode_png
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ from tl_core.lesson import (
     speed_and_accuracy,
     verdict,
 )
-from tl_core.training import TrainSettings
 from tl_core.markdown import escape_markdown
+from tl_core.training import TrainSettings
 
 UNUSUAL = Lesson(
     model="lenet5",

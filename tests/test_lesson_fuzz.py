@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from tl_core.charsets import CHARSETS
 from tl_core.lesson import QUERY_KEYS, RUN_KEYS, SHOTS_LIMITS, Lesson, lesson_from_query, lesson_to_query
+from tl_core.markdown import escape_markdown
 from tl_core.models import ARCHITECTURES
 from tl_core.training import LIMITS
 from tl_core.transfer import STRATEGIES
-from tl_core.markdown import escape_markdown
 
 FUZZ = settings(max_examples=400, deadline=500, derandomize=True, database=None)  # under a second each
 MAX_MESSAGE_CHARS = 200  # the longest: 40 quoted characters and the list of character sets

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from tl_core.preprocess import EmptyDrawingError, canvas_to_input, decode_png
 from tl_core.markdown import escape_markdown
+from tl_core.preprocess import EmptyDrawingError, canvas_to_input, decode_png
 
 CANVAS_SIDE = 280  # px; ten times the model input, so a finger or mouse has room
 PEN_WIDTH = 18  # px; about two model pixels after scaling the drawing to 20 px

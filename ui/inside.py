@@ -21,8 +21,8 @@ from tl_core.activations import (
 )
 from tl_core.evaluation import top_k
 from tl_core.feature_space import FeatureSpace, choose_classes, embed, nearest_classes, project, top_classes
-from ui.charts import plot_text
 from tl_core.markdown import escape_markdown
+from ui.charts import plot_text
 from ui.presenter import for_projector
 from ui.resources import random_backbone_for
 

@@ -7,9 +7,9 @@ import numpy as np
 import streamlit as st
 
 from tl_core.evaluation import ConfusedPair, most_confused, per_class_accuracy
+from tl_core.markdown import escape_markdown
 from tl_core.tasks import Task
 from ui.charts import RUNS, TILE_PX, class_accuracy_chart, tile
-from tl_core.markdown import escape_markdown
 from ui.presenter import for_projector
 
 DRAWINGS_PER_PAIR = 4  # misread drawings shown for each confused pair

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from tl_core.data import data_dir
-from tl_core.workspace import DB_FILE, Workspace, WorkspaceError, WorkspaceStore, validate_workspace_name
 from tl_core.markdown import escape_markdown
+from tl_core.workspace import DB_FILE, Workspace, WorkspaceError, WorkspaceStore, validate_workspace_name
 
 QUERY_KEY = "workspace"
 
