@@ -3,9 +3,11 @@
 import streamlit as st
 
 from tl_core import EmptyDrawingError, canvas_to_input, list_models
+from tl_core.confidence import read_prediction
 from tl_core.markdown import escape_markdown
 from ui.canvas import drawing_canvas
 from ui.charts import probability_bars, upscale
+from ui.prediction import show_reading
 from ui.resources import pretrained_predictor
 from ui.settings import keep_in_url, start_from_url
 
@@ -75,11 +77,10 @@ def show_prediction(drawing, chosen: str, card: dict) -> None:
     with st.spinner(f"Loading {card['title']} (the first time takes a few seconds while TensorFlow starts)…"):
         predict = pretrained_predictor(chosen)
     probabilities = predict(model_input)[0]
-    best = int(probabilities.argmax())
 
     answer_column, seen_column = st.columns([1, 1])
-    answer_column.metric("Prediction", DIGIT_LABELS[best], help="the most probable digit")
-    answer_column.markdown(f"{probabilities[best]:.0%} sure · model: {card['title']}")
+    with answer_column:
+        show_reading(read_prediction(probabilities, DIGIT_LABELS), card["title"])
     seen_column.image(upscale(model_input), caption="What the model sees (28×28)", clamp=True)
     st.plotly_chart(probability_bars(probabilities, DIGIT_LABELS), key="zoo_probabilities")
 

@@ -1,4 +1,5 @@
-"""AppTest of the zoo page: it paints the cards and the canvas before any model is loaded."""
+"""AppTest of the zoo page: it paints the cards and the canvas before any model is loaded, and its answer to a
+drawing says when the model is unsure (the canvas cannot be driven here, so that part renders ui.prediction)."""
 
 from pathlib import Path
 
@@ -53,3 +54,35 @@ def test_switching_models_keeps_the_page_working(app):
     assert not app.exception
     assert app.button_group(key="model").value == names[1]
     assert app.query_params["model"] in (names[1], [names[1]])
+
+
+def reading_script():
+    import streamlit as st
+
+    from tl_core.confidence import read_prediction
+    from ui.prediction import show_reading
+
+    digits = [str(digit) for digit in range(10)]
+    show_reading(read_prediction(st.session_state["probabilities"], digits), "LeNet-5 style")
+
+
+def shown_for(probabilities):
+    at = AppTest.from_function(reading_script, default_timeout=30)
+    at.session_state["probabilities"] = probabilities
+    at.run()
+    assert not at.exception, at.exception
+    return at.metric[0].value, " ".join(block.value for block in at.markdown)
+
+
+def test_a_clear_drawing_gets_one_confident_answer():
+    value, text = shown_for([0.01] * 7 + [0.9] + [0.01] * 2)  # 90% a 7
+    assert value == "7"
+    assert "90% sure" in text and "model: LeNet\\-5 style" in text
+    assert "unsure" not in text
+
+
+def test_an_ambiguous_drawing_says_which_two_it_could_be():
+    value, text = shown_for([0.01, 0.41, 0.01, 0.01, 0.01, 0.01, 0.01, 0.48, 0.04, 0.01])  # 7 or 1
+    assert value == "7 or 1?"
+    assert "The model is unsure: 48% 7, 41% 1." in text and "model: LeNet\\-5 style" in text
+    assert "sure ·" not in text
