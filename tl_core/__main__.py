@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     pretrain.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     pretrain.add_argument("--seed", type=int, default=defaults.seed)
     pretrain.add_argument("--train-limit", type=int, default=None, help="train on the first N digits only")
+    pretrain.add_argument(
+        "--style-drawings", type=int, default=defaults.style_drawings, help="drawings per digit style mixed in"
+    )
     pretrain.add_argument("--out-dir", type=Path, default=MODELS_DIR)
 
     from tl_core import workspace_cli
@@ -154,6 +157,7 @@ def _pretrain(args) -> int:
         learning_rate=args.learning_rate,
         seed=args.seed,
         train_limit=args.train_limit,
+        style_drawings=args.style_drawings,
     )
 
     def report(epoch: int, total: int, logs: dict) -> None:

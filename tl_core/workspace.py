@@ -51,6 +51,7 @@ MAX_LABEL_CHARS = 32  # a word or a short phrase; labels are data, never file na
 MAX_CLASSES = 200  # more than any built-in set (80)
 MAX_SAMPLES = 5000  # per workspace: 200 classes x 25 shots
 SOURCES = ("drawn", "rendered", "imported")
+MAX_CORRECTIONS = 200  # per workspace and zoo model: 20 of each digit, far more than a personal model needs
 GENERATED_NAME_BYTES = 12  # 96 random bits: 30 classes a day for a century never draw the same name twice
 RETENTION_VARIABLE = "TL_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 30  # a term's unit, with room to come back after a holiday; 0 keeps everything
@@ -94,6 +95,15 @@ CREATE TABLE IF NOT EXISTS runs (
     transfer_sha TEXT,            -- the model in model_blobs (a shared lesson run's models are stored once)
     scratch_sha TEXT
 );
+CREATE TABLE IF NOT EXISTS corrections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace TEXT NOT NULL REFERENCES workspaces(name) ON DELETE CASCADE,
+    model TEXT NOT NULL,          -- the zoo model that misread the drawing
+    digit INTEGER NOT NULL CHECK (digit BETWEEN 0 AND 9),  -- what the user says it is
+    created REAL NOT NULL,
+    input BLOB NOT NULL,          -- (28, 28) float32, C order
+    drawing_png BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS model_blobs (
     sha256 TEXT PRIMARY KEY,      -- of the bytes: thirty owners of one shared training keep one copy
     data BLOB NOT NULL            -- .keras bytes this app wrote (never an upload)
@@ -129,6 +139,18 @@ class StorageError(WorkspaceError):
 
 class DatabaseDamaged(sqlite3.DatabaseError):
     """The database file fails its integrity check or is not a database at all."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A digit drawing a zoo model misread, labelled by the user: the data of their personal model."""
+
+    id: int
+    model: str
+    digit: int
+    created: float
+    image: np.ndarray  # (28, 28) float32 model input
+    drawing_png: bytes
 
 
 @dataclass(frozen=True)
@@ -665,6 +687,56 @@ class Workspace:
         if not row:
             return {}
         return {which: blob for which, blob in zip(("transfer", "scratch"), row, strict=True) if blob}
+
+    # --- corrections of the zoo's digit models ---------------------------------------------------------------
+    def add_correction(self, model: str, digit: int, image: np.ndarray, drawing_png: bytes) -> int:
+        """Keep a drawing `model` misread as the digit the user says it is."""
+        image = np.asarray(image, dtype=np.float32)
+        if image.shape != (28, 28) or not np.isfinite(image).all():
+            raise WorkspaceError("A correction must be a finite 28 x 28 image.")
+        if not (isinstance(digit, int | np.integer) and 0 <= int(digit) <= 9):
+            raise WorkspaceError("A correction is one of the digits 0-9.")
+        with self.store.connect(write=True) as connection:
+            held = connection.execute(
+                "SELECT COUNT(*) FROM corrections WHERE workspace = ? AND model = ?", (self.name, model)
+            ).fetchone()[0]
+            if held >= MAX_CORRECTIONS:
+                raise WorkspaceError(f"This workspace keeps at most {MAX_CORRECTIONS} corrections per model.")
+            return connection.execute(
+                "INSERT INTO corrections (workspace, model, digit, created, input, drawing_png) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (self.name, model, int(digit), time.time(), image.tobytes(), drawing_png),
+            ).lastrowid
+
+    def corrections(self, model: str) -> list[Correction]:
+        with self.store.connect() as connection:
+            rows = connection.execute(
+                "SELECT id, model, digit, created, input, drawing_png FROM corrections "
+                "WHERE workspace = ? AND model = ? ORDER BY id",
+                (self.name, model),
+            ).fetchall()
+        return [
+            Correction(id, model, digit, created, np.frombuffer(blob, np.float32).reshape(28, 28), png)
+            for id, model, digit, created, blob, png in rows
+        ]
+
+    def delete_correction(self, correction_id: int) -> bool:
+        with self.store.connect(write=True) as connection:
+            deleted = connection.execute(
+                "DELETE FROM corrections WHERE workspace = ? AND id = ?", (self.name, int(correction_id))
+            ).rowcount
+        return deleted > 0
+
+    def delete_runs(self, kind: str, field: str | None = None, value: str | None = None) -> int:
+        """Remove this workspace's runs of `kind` (only those whose summary has `field` == `value`, if given)."""
+        query, parameters = "DELETE FROM runs WHERE workspace = ? AND kind = ?", [self.name, kind]
+        if field is not None:
+            query += " AND json_extract(summary, ?) = ?"
+            parameters += [f"$.{field}", value]
+        with self.store.connect(write=True) as connection:
+            deleted = connection.execute(query, parameters).rowcount
+            _drop_unused_models(connection)
+        return deleted
 
     def sample_count(self) -> int:
         with self.store.connect() as connection:
