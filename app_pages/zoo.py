@@ -4,6 +4,7 @@ import streamlit as st
 
 from tl_core import EmptyDrawingError, canvas_to_input, list_models
 from tl_core.confidence import read_prediction
+from tl_core.digit_styles import STYLE_DESCRIPTIONS, STYLES, StyleAccuracy
 from tl_core.markdown import escape_markdown
 from ui.canvas import drawing_canvas
 from ui.charts import probability_bars, upscale
@@ -21,6 +22,16 @@ st.write(
 )
 
 
+def styles_read(accuracy: StyleAccuracy) -> str:
+    """Which ways of writing digits a model reads, in words (from its card's held-out measurement)."""
+    misread = accuracy.misread
+    text = f"Reads {len(STYLES) - len(misread)} of {len(STYLES)} ways of writing digits ({accuracy.all_styles:.1%})"
+    if misread:
+        worst = ", ".join(f"{STYLE_DESCRIPTIONS[name]} {accuracy.per_style[name]:.0%}" for name in misread[:3])
+        text += f"; often misreads: {worst}"
+    return text
+
+
 def show_model_cards(cards: dict[str, dict]) -> None:
     """Every model's card, after the canvas: drawing comes first on a phone and above the fold on a desktop."""
     st.subheader("The models")
@@ -35,6 +46,8 @@ def show_model_cards(cards: dict[str, dict]) -> None:
                 f"**{card['drawn_digits_accuracy']:.1%}** on digits drawn from strokes  \n"
                 f"{card['params']:,} parameters · features: {card['architecture']['features']}"
             )
+            if "styles" in card:
+                st.caption(styles_read(StyleAccuracy.from_card(card["styles"])))
 
 
 cards = {card["name"]: card for card in list_models()}
