@@ -84,3 +84,15 @@ def test_the_benchmark_reports_every_style_model_and_unsure_rule(capsys):
     assert {(row["min_top_probability"], row["min_margin"]) for row in rules} >= {(0.0, 0.0), (0.6, 0.2)}
     never = next(row for row in rules if row["min_top_probability"] == 0.0 and row["min_margin"] == 0.0)
     assert never["correct_flagged"] == 0.0  # a rule that never says unsure flags nothing
+    assert report["unsure_chosen"] in rules and report["unsure_chosen"]["correct_flagged"] <= 0.05
+
+
+def test_the_chosen_unsure_rule_flags_most_errors_within_the_nagging_limit():
+    from benchmarks.drawn_digits import chosen_rule
+
+    rows = [
+        {"min_top_probability": 0.5, "min_margin": 0.0, "errors_flagged": 0.3, "correct_flagged": 0.01},
+        {"min_top_probability": 0.8, "min_margin": 0.0, "errors_flagged": 0.8, "correct_flagged": 0.04},
+        {"min_top_probability": 0.9, "min_margin": 0.0, "errors_flagged": 0.9, "correct_flagged": 0.07},
+    ]
+    assert chosen_rule(rows) == rows[1]
