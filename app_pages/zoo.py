@@ -6,11 +6,15 @@ from tl_core import EmptyDrawingError, canvas_to_input, list_models
 from tl_core.confidence import read_prediction
 from tl_core.digit_styles import STYLE_DESCRIPTIONS, STYLES, StyleAccuracy
 from tl_core.markdown import escape_markdown
+from tl_core.personal import latest_personal
+from tl_core.workspace import Workspace
 from ui.canvas import drawing_canvas
 from ui.charts import probability_bars, upscale
+from ui.personal import correction_choice, personal_predictor, teach_section
 from ui.prediction import show_reading
 from ui.resources import pretrained_predictor
 from ui.settings import keep_in_url, start_from_url
+from ui.workspace import current_workspace
 
 DIGIT_LABELS = [str(digit) for digit in range(10)]
 
@@ -73,8 +77,9 @@ st.caption(
 )
 
 
-def show_prediction(drawing, chosen: str, card: dict) -> None:
-    """What the chosen model reads in the drawing, or why there is nothing to read yet."""
+def show_prediction(drawing, chosen: str, card: dict, workspace: Workspace, personal_run: int | None) -> None:
+    """What the chosen model (or the user's personal copy of it) reads in the drawing, or why there is nothing to
+    read yet; under the answer, the choice that corrects it."""
     if drawing is None:
         st.info("Draw a digit on the canvas: the prediction appears when you lift the pen.")
         return
@@ -88,20 +93,25 @@ def show_prediction(drawing, chosen: str, card: dict) -> None:
         return
 
     with st.spinner(f"Loading {card['title']} (the first time takes a few seconds while TensorFlow starts)…"):
-        predict = pretrained_predictor(chosen)
+        personal = personal_run is not None
+        predict = personal_predictor(workspace, personal_run) if personal else pretrained_predictor(chosen)
     probabilities = predict(model_input)[0]
 
     answer_column, seen_column = st.columns([1, 1])
     with answer_column:
-        show_reading(read_prediction(probabilities, DIGIT_LABELS), card["title"])
+        show_reading(read_prediction(probabilities, DIGIT_LABELS), card["title"], personal)
     seen_column.image(upscale(model_input), caption="What the model sees (28×28)", clamp=True)
+    correction_choice(workspace, chosen, "zoo_canvas", drawing, model_input)
     st.plotly_chart(probability_bars(probabilities, DIGIT_LABELS), key="zoo_probabilities")
 
 
+workspace = current_workspace()
+personal = latest_personal(workspace, chosen)
 draw_column, result_column = st.columns([1, 1.4], gap="large")
 with draw_column:
     st.markdown("**Draw a digit (0-9)**")
     drawing = drawing_canvas("zoo_canvas")
 with result_column:
-    show_prediction(drawing, chosen, card)
+    show_prediction(drawing, chosen, card, workspace, personal[0] if personal else None)
+teach_section(workspace, chosen, card["title"])
 show_model_cards(cards)

@@ -63,12 +63,14 @@ def reading_script():
     from ui.prediction import show_reading
 
     digits = [str(digit) for digit in range(10)]
-    show_reading(read_prediction(st.session_state["probabilities"], digits), "LeNet-5 style")
+    reading = read_prediction(st.session_state["probabilities"], digits)
+    show_reading(reading, "LeNet-5 style", personal=st.session_state.get("personal", False))
 
 
-def shown_for(probabilities):
+def shown_for(probabilities, personal=False):
     at = AppTest.from_function(reading_script, default_timeout=30)
     at.session_state["probabilities"] = probabilities
+    at.session_state["personal"] = personal
     at.run()
     assert not at.exception, at.exception
     return at.metric[0].value, " ".join(block.value for block in at.markdown)
@@ -86,3 +88,9 @@ def test_an_ambiguous_drawing_says_which_two_it_could_be():
     assert value == "7 or 1?"
     assert "The model is unsure: 48% 7, 41% 1." in text and "model: LeNet\\-5 style" in text
     assert "sure ·" not in text
+
+
+def test_an_answer_of_the_personal_model_says_so():
+    value, text = shown_for([0.01] + [0.91] + [0.01] * 8, personal=True)  # 91% a 1
+    assert value == "1"
+    assert "91% sure · model: **your personal model** (a copy of LeNet\\-5 style)" in text

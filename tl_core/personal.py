@@ -126,6 +126,49 @@ def reset_personal(workspace: Workspace, architecture: str) -> None:
     workspace.delete_runs(KIND, "model", architecture)
 
 
+def personal_verdict(evaluation: PersonalEvaluation) -> str:
+    """What the measurement says, in one plain sentence: "forgot nothing" only when no MNIST digit was lost."""
+    heldout = evaluation.mnist_heldout
+    lost = round(evaluation.original_on_mnist * heldout) - round(evaluation.personal_on_mnist * heldout)  # digits
+    misreads = f"it misreads {lost} more of the {heldout} held-out MNIST digits than the original"
+    if evaluation.personal_on_corrections > evaluation.original_on_corrections:
+        return (
+            "It learned your handwriting and forgot nothing."
+            if lost <= 0
+            else f"It learned your handwriting, but {misreads}."
+        )
+    if evaluation.personal_on_corrections == 1.0:
+        mine = "It reads all your drawings, as the original already did"
+    else:
+        mine = "It has not learned your handwriting yet: it reads your drawings no better than the original"
+    after = "and it forgot nothing" if lost <= 0 else misreads
+    advice = "" if evaluation.personal_on_corrections == 1.0 else " More corrections, then train again?"
+    return f"{mine}, {after}.{advice}"
+
+
+def personal_card_markdown(evaluation: PersonalEvaluation, model: str, model_title: str) -> str:
+    """The personal model's card for people: what it is, what it learned from, and the measured comparison."""
+    e = evaluation
+    lines = [
+        f"# Model card: {model}-personal",
+        "",
+        f"- **What**: a personal copy of the zoo model {model_title} ({model}): the same backbone, its head "
+        "adapted to one person's corrections",
+        f"- **Trained on**: {e.corrections} corrected drawings (each with jittered copies), alongside "
+        f"{PersonalSettings().mnist_anchor} real MNIST training digits so it keeps reading everybody else's",
+        f"- **Your corrected drawings** (each read by a model trained without it): original "
+        f"{e.original_on_corrections:.0%}, personal {e.personal_on_corrections:.0%}",
+        f"- **Held-out MNIST** ({e.mnist_heldout} digits): original {e.original_on_mnist:.1%}, personal "
+        f"{e.personal_on_mnist:.1%}",
+        f"- **In a sentence**: {personal_verdict(e)}",
+        "- **Classes**: the digits 0-9; output i is the probability of digit i",
+        "- **Input**: (N, 28, 28, 1) float32 in [0, 1], white ink on black, centred like MNIST "
+        "(tl_core.canvas_to_input)",
+        "- **Load**: `keras.models.load_model(path, compile=False)`",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # --- the head, in numpy --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Data:

@@ -18,9 +18,12 @@ def unsure_sentence(reading: Reading) -> str:
     )
 
 
-def show_reading(reading: Reading, card_title: str) -> None:
-    """The answer as a metric, with under it how sure the model is and which model answered."""
+def show_reading(reading: Reading, card_title: str, personal: bool = False) -> None:
+    """The answer as a metric, with under it how sure the model is and which model answered (`personal`: the
+    user's personal copy of the card's model, see ui.personal)."""
     model = f"model: {escape_markdown(card_title)}"
+    if personal:
+        model = f"model: **your personal model** (a copy of {escape_markdown(card_title)})"
     if reading.unsure:
         st.metric("Prediction", reading.headline, help="the two most probable answers, most probable first")
         st.markdown(f"{unsure_sentence(reading)}  \n{model}")

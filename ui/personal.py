@@ -1,0 +1,218 @@
+"""Teach it your handwriting (issue 14): correct the zoo model's wrong answers, then fine-tune a personal copy on
+the corrections, see it measured against the original, use it, reset it or take it home.
+
+The training is tl_core.personal's; it runs on the shared training queue like every other job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+
+from tl_core.jobs import CANCELLED, FAILED, FINISHED, Job
+from tl_core.markdown import escape_markdown
+from tl_core.personal import (
+    KIND,
+    MIN_CORRECTIONS,
+    PersonalEvaluation,
+    estimate_seconds,
+    latest_personal,
+    personal_and_keep,
+    personal_card_markdown,
+    personal_verdict,
+    reset_personal,
+)
+from tl_core.workspace import Correction, Workspace, WorkspaceError, encode_png
+from ui.canvas import clear_canvas
+from ui.job_panel import job_panel
+from ui.resources import pretrained_model, training_queue
+from ui.submit import show_refusal, submit_job
+
+DIGITS = list(range(10))
+THUMBNAIL_WIDTH = 56  # px: a row of a dozen corrections fits a desktop column
+
+
+# --- correcting an answer ----------------------------------------------------------------------------------
+def correction_choice(workspace: Workspace, model: str, canvas_key: str, drawing: np.ndarray, model_input) -> None:
+    """ "Wrong? It is a:" the ten digits; a choice keeps the drawing as a correction and empties the canvas.
+
+    The choice is keyed on the canvas' generation, and choosing clears the canvas (a new generation): one drawing
+    is kept once, whatever reruns follow.
+    """
+    generation = st.session_state.get(f"{canvas_key}_generation", 0)
+    key = f"{canvas_key}_correction_{generation}"
+    st.pills(
+        "Wrong? It is a:",
+        DIGITS,
+        key=key,
+        on_change=_keep_correction,
+        args=(workspace, model, canvas_key, key, drawing, model_input),
+        help="Keeps this drawing, labelled, in your workspace: a few of them teach the model your handwriting.",
+    )
+
+
+def _keep_correction(workspace: Workspace, model: str, canvas_key: str, key: str, drawing, model_input) -> None:
+    digit = st.session_state.get(key)
+    if digit is None:
+        return
+    try:
+        workspace.add_correction(model, int(digit), model_input, encode_png(drawing))
+    except WorkspaceError as refused:
+        st.toast(escape_markdown(refused), icon=":material/block:")
+        return
+    clear_canvas(canvas_key)
+    kept = len(workspace.corrections(model))
+    if (missing := MIN_CORRECTIONS - kept) > 0:
+        more = f"{missing} more correction{'s' if missing > 1 else ''} and you can teach the model your handwriting"
+    else:
+        more = f"{kept} corrections: you can teach the model your handwriting now, below"
+    st.toast(f"Kept as a {digit} — {more}", icon=":material/bookmark_added:")
+
+
+# --- predicting with the personal model ----------------------------------------------------------------------
+def personal_predictor(workspace: Workspace, run_id: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The personal model's forward pass, loaded once per session and run (the latest two are kept).
+
+    Called directly, not compiled: a compiled function would keep its graph after a reset (tl_core.zoo).
+    """
+    from tl_core.model_io import model_from_bytes
+    from tl_core.zoo import predict_probabilities
+
+    cache = st.session_state.setdefault("personal_models", {})
+    key = (workspace.name, run_id)
+    if key not in cache:
+        with st.spinner("Loading your personal model…"):
+            cache[key] = model_from_bytes(workspace.run_models(run_id)["transfer"])
+        for old in list(cache)[:-2]:
+            del cache[old]
+    model = cache[key]
+    return lambda images: predict_probabilities(model, images)
+
+
+# --- the section ------------------------------------------------------------------------------------------
+def teach_section(workspace: Workspace, model: str, model_title: str) -> None:
+    """The corrections kept for `model`, the fine-tune button and its job, then the personal model measured."""
+    st.subheader("Teach it your handwriting")
+    corrections = workspace.corrections(model)
+    queue = training_queue()
+    job = queue.latest(workspace.name, KIND)
+    busy = job is not None and job.status not in FINISHED
+    if corrections:
+        st.caption(
+            f"Drawings {escape_markdown(model_title)} misread, with the digit you said they are. Fine-tuning teaches "
+            "a personal copy of the model your way of writing them, alongside real MNIST digits so it forgets "
+            "nobody else's."
+        )
+        corrections_gallery(workspace, corrections, busy)
+    else:
+        st.caption(
+            f"When {escape_markdown(model_title)} misreads your digit, pick the right one under its answer: the "
+            f"drawing is kept here. From {MIN_CORRECTIONS} corrections on, you can fine-tune a personal copy of the "
+            "model on them."
+        )
+    fine_tune_button(workspace, model, model_title, len(corrections), busy)
+    if busy:
+        job_panel(job.id, owner=workspace.name)
+    elif job is not None and job.status in (FAILED, CANCELLED) and time.monotonic() - job.finished < 120:
+        if job.status == FAILED:
+            st.error(escape_markdown(job.error), icon=":material/error:")
+        else:
+            st.info("The fine-tuning was cancelled; nothing of it was kept.")
+    if (personal := latest_personal(workspace, model)) is not None:
+        run_id, evaluation = personal
+        personal_result(evaluation, model_title)
+        personal_actions(workspace, model, model_title, run_id, evaluation, busy)
+
+
+def corrections_gallery(workspace: Workspace, corrections: list[Correction], busy: bool) -> None:
+    """Each correction as a thumbnail with its digit and a Remove button."""
+    row = st.container(horizontal=True, gap="small")
+    for correction in corrections:
+        with row.container(border=True, width="content"):
+            st.image(correction.drawing_png, width=THUMBNAIL_WIDTH, caption=f"a {correction.digit}")
+            st.button(
+                "Remove",
+                key=f"remove_correction_{correction.id}",
+                type="tertiary",
+                on_click=workspace.delete_correction,
+                args=(correction.id,),
+                disabled=busy,
+                help="Forget this correction",
+            )
+
+
+def fine_tune_button(workspace: Workspace, model: str, model_title: str, count: int, busy: bool) -> None:
+    enough = count >= MIN_CORRECTIONS
+    reason = None if enough else f"Needs at least {MIN_CORRECTIONS} corrections: {MIN_CORRECTIONS - count} more."
+    pressed = st.button(
+        f"Fine-tune a personal copy ({count} correction{'s' if count != 1 else ''})",
+        key="personal_fine_tune",
+        type="primary",
+        icon=":material/school:",
+        disabled=busy or not enough,
+        help=reason,
+    )
+    if reason:
+        st.caption(reason)
+    if pressed and enough and not busy:
+        with st.spinner("Loading the pretrained model…"):
+            pretrained = pretrained_model(model)  # read-only on the job's thread, as on the Train page
+        work = personal_work(workspace, pretrained, model, training_queue())
+        details = {"title": f"Fine-tuning your personal copy of {model_title} on {count} corrections"}
+        if submit_job(workspace.name, KIND, work, estimate_seconds(count), "personal", details=details):
+            st.rerun()  # redraw as busy: the button disabled, the live panel in place
+    show_refusal("personal")
+
+
+def personal_work(workspace: Workspace, pretrained, model: str, queue) -> Callable[[Job], int | None]:
+    """The job: train and keep the personal model, its steps shown by the job panel."""
+
+    def work(job: Job) -> int | None:
+        def progress(fraction: float, text: str) -> None:
+            job.events.append((fraction, text))
+            job.note = text
+
+        return personal_and_keep(workspace, pretrained, model, progress=progress, should_stop=queue.watch(job))
+
+    return work
+
+
+def personal_result(evaluation: PersonalEvaluation, model_title: str) -> None:
+    """The original and the personal model side by side, on the user's drawings and on everybody else's."""
+    e = evaluation
+    right = (round(e.original_on_corrections * e.corrections), round(e.personal_on_corrections * e.corrections))
+    st.markdown(
+        f"| | Original: {escape_markdown(model_title)} | Your personal model |\n"
+        "|---|---|---|\n"
+        f"| Your {e.corrections} corrected drawings (each read by a model trained without it) "
+        f"| {e.original_on_corrections:.0%} ({right[0]} of {e.corrections}) "
+        f"| {e.personal_on_corrections:.0%} ({right[1]} of {e.corrections}) |\n"
+        f"| Held-out MNIST ({e.mnist_heldout} digits) | {e.original_on_mnist:.1%} | {e.personal_on_mnist:.1%} |"
+    )
+    st.markdown(f"**{personal_verdict(e)}**")
+
+
+def personal_actions(
+    workspace: Workspace, model: str, model_title: str, run_id: int, evaluation: PersonalEvaluation, busy: bool
+) -> None:
+    """Reset to the zoo model; download the personal model and its card."""
+    st.caption("The zoo page now reads your drawings with your personal model, in this workspace.")
+    row = st.container(horizontal=True, gap="small")
+    row.button(
+        "Reset to the zoo model", key="personal_reset", icon=":material/undo:", on_click=reset_personal,
+        args=(workspace, model), disabled=busy, help="Forgets the personal model; your corrections stay.",
+    )  # fmt: skip
+    row.download_button(
+        "Personal model (.keras)", data=lambda: workspace.run_models(run_id)["transfer"],
+        file_name=f"{model}-personal.keras", mime="application/octet-stream", key="personal_model_download",
+        on_click="ignore", icon=":material/download:",
+        help="Keras 3 format; load with keras.models.load_model(path, compile=False). Output i is digit i.",
+    )  # fmt: skip
+    row.download_button(
+        "Model card (.md)", data=lambda: personal_card_markdown(evaluation, model, model_title),
+        file_name=f"{model}-personal-card.md", mime="text/markdown", key="personal_card_download",
+        on_click="ignore", icon=":material/description:",
+    )  # fmt: skip
