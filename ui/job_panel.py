@@ -71,9 +71,9 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
         classes = job.details.get("classes")
         curves = learning_curves(live, x_axis, chance=1 / classes if classes else None)
         st.plotly_chart(for_projector(curves, presenting), key=f"live_{job_id}")
-    else:  # a sweep: (fraction done, what the finished point measured) events
+    else:  # a sweep: (fraction done, what the finished point measured) events; a personal model: its stages
         points = list(job.events)
         st.progress(points[-1][0] if points else 0.0, text=job.note or "Starting…")
-        if points:
+        if points and job.kind != "personal":  # a personal model's steps are stages, not measurements
             st.caption("Measured so far: " + "; ".join(what for _, what in points))
     st.button("Cancel", key=f"cancel_{job_id}", icon=":material/stop:", on_click=queue.cancel, args=(job_id, owner))
