@@ -28,7 +28,9 @@ def test_a_clear_prediction_is_one_answer():
 
 
 def test_close_top_two_are_unsure_even_with_a_high_top_probability():
-    reading = read_prediction(probabilities(d7=0.61, d1=0.39), DIGITS, UnsureRule(min_top_probability=0.6))
+    reading = read_prediction(
+        probabilities(d7=0.61, d1=0.39), DIGITS, UnsureRule(min_top_probability=0.6, min_margin=0.25)
+    )
     assert reading.unsure and reading.headline == "7 or 1?"
 
 
@@ -98,6 +100,6 @@ def test_flag_rates_agree_with_reading_each_prediction():
 
 
 def test_a_rate_with_nothing_to_count_is_nan_not_zero():
-    rates = flag_rates(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 1]))
+    rates = flag_rates(np.array([[0.95, 0.05], [0.02, 0.98]]), np.array([0, 1]))
     assert rates.n_errors == 0 and math.isnan(rates.errors_flagged)
     assert rates.correct_flagged == 0.0

@@ -62,6 +62,10 @@ STYLE_DESCRIPTIONS = {style.name: style.description for style in STYLES}
 
 # The held-out drawings are harder than the training renders: more tilt, slant, squash, stroke offset and tremor
 # (a perfect score on gentle renders of shapes the same author drew would flatter); pens around the app's 18 px.
+# Pretraining renders at least as varied (wider tilt, slant and pens): they teach a style, not one outline.
+PRETRAINING_PEN = HandwritingStyle(
+    pen_width_range=(10, 26), max_rotation_deg=18.0, max_shear=0.4, aspect_jitter=0.22, stroke_offset=0.045, wobble=0.03
+)
 HELD_OUT_PEN = HandwritingStyle(
     pen_width_range=(12, 24), max_rotation_deg=15.0, max_shear=0.35, aspect_jitter=0.2, stroke_offset=0.04, wobble=0.03
 )
@@ -171,7 +175,7 @@ def render_style(
 ) -> list[np.ndarray]:
     """`count` canvas-like drawings (280, 280, 4) of one style from one family's template."""
     template = FAMILIES[family][name]
-    pen = pen or (HELD_OUT_PEN if family == "held-out" else HandwritingStyle())
+    pen = pen or (HELD_OUT_PEN if family == "held-out" else PRETRAINING_PEN)
     rng = np.random.default_rng([seed, STYLE_NAMES.index(name), list(FAMILIES).index(family)])
     return [render_strokes(template, rng, pen) for _ in range(count)]
 
