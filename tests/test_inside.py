@@ -70,7 +70,7 @@ def test_a_pretrained_first_layer_detects_strokes_in_every_direction(zoo):
     directions = stroke_directions(zoo["compact-gap"])
     assert len(directions) == 32
     assert set(directions) >= {"horizontal", "rising", "vertical", "falling"}
-    assert sum(direction is not None for direction in directions) >= 20, directions  # measured: 23 of 32
+    assert sum(direction is not None for direction in directions) >= 20, directions  # measured: 25 of 32
 
 
 def test_random_backbones_are_the_same_for_the_same_seed(hiragana):
