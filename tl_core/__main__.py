@@ -127,7 +127,7 @@ def _models(args) -> int:
         args.json,
         lambda card: (
             f"{card['name']:<12} {card['params']:>8,} params  held-out {card['heldout_accuracy']:.1%}  "
-            f"drawn {card['drawn_digits_accuracy']:.1%}  {card['title']}"
+            f"drawn {card['drawn_digits_accuracy']:.1%}  styles {card['styles']['all_styles']:.1%}  {card['title']}"
         ),
     )
 
