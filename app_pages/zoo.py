@@ -31,8 +31,8 @@ def styles_read(accuracy: StyleAccuracy) -> str:
     misread = accuracy.misread
     text = f"Reads {len(STYLES) - len(misread)} of {len(STYLES)} ways of writing digits ({accuracy.all_styles:.1%})"
     if misread:
-        worst = ", ".join(f"{STYLE_DESCRIPTIONS[name]} {accuracy.per_style[name]:.0%}" for name in misread[:3])
-        text += f"; often misreads: {worst}"
+        worst = ", ".join(f"{STYLE_DESCRIPTIONS[name]} ({accuracy.per_style[name]:.0%})" for name in misread[:3])
+        text += f"; reads less often: {worst}"
     return text
 
 
@@ -97,11 +97,12 @@ def show_prediction(drawing, chosen: str, card: dict, workspace: Workspace, pers
         predict = personal_predictor(workspace, personal_run) if personal else pretrained_predictor(chosen)
     probabilities = predict(model_input)[0]
 
+    reading = read_prediction(probabilities, DIGIT_LABELS)
     answer_column, seen_column = st.columns([1, 1])
     with answer_column:
-        show_reading(read_prediction(probabilities, DIGIT_LABELS), card["title"], personal)
+        show_reading(reading, card["title"], personal)
     seen_column.image(upscale(model_input), caption="What the model sees (28×28)", clamp=True)
-    correction_choice(workspace, chosen, "zoo_canvas", drawing, model_input)
+    correction_choice(workspace, chosen, "zoo_canvas", drawing, model_input, reading.best)
     st.plotly_chart(probability_bars(probabilities, DIGIT_LABELS), key="zoo_probabilities")
 
 

@@ -69,7 +69,7 @@ def correcting_script():
     from ui.workspace import current_workspace
 
     drawing = st.session_state["drawing"]
-    correction_choice(current_workspace(), "deep-bn", "zoo_canvas", drawing, canvas_to_input(drawing))
+    correction_choice(current_workspace(), "deep-bn", "zoo_canvas", drawing, canvas_to_input(drawing), "7")
 
 
 def test_choosing_the_right_digit_keeps_the_drawing_once(workspace):
@@ -93,6 +93,17 @@ def test_choosing_the_right_digit_keeps_the_drawing_once(workspace):
     at.run()
     assert len(workspace.corrections(MODEL)) == 1  # reruns keep nothing more
     assert at.button_group(key="zoo_canvas_correction_1").value is None
+
+
+def test_choosing_the_digit_the_model_gave_keeps_nothing(workspace):
+    at = AppTest.from_function(correcting_script, default_timeout=60)  # the model's answer is "7" here
+    at.session_state["workspace"] = workspace.name
+    at.session_state["drawing"] = flag_ones(1, seed=5)[0]
+    at.run()
+    at.button_group(key="zoo_canvas_correction_0").set_value(7).run()
+    assert not at.exception, at.exception
+    assert workspace.corrections(MODEL) == []
+    assert [t.value for t in at.toast] == ["That is what the model read: a 7. Nothing to correct."]
 
 
 # --- the page's section -----------------------------------------------------------------------------------------

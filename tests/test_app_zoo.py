@@ -86,7 +86,7 @@ def test_a_clear_drawing_gets_one_confident_answer():
 def test_an_ambiguous_drawing_says_which_two_it_could_be():
     value, text = shown_for([0.01, 0.41, 0.01, 0.01, 0.01, 0.01, 0.01, 0.48, 0.04, 0.01])  # 7 or 1
     assert value == "7 or 1?"
-    assert "The model is unsure: 48% 7, 41% 1." in text and "model: LeNet\\-5 style" in text
+    assert "The model is unsure: 48% a 7, 41% a 1." in text and "model: LeNet\\-5 style" in text
     assert "sure ·" not in text
 
 

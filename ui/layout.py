@@ -23,6 +23,10 @@ import streamlit as st
 
 from ui.canvas import CANVAS_KEY_PREFIX, CANVAS_SIDE
 
+# A row of options whose widget key starts so may wrap onto more lines and never widens its column (the zoo's
+# ten digits under an answer: kept whole, they pushed a phone's answer column past the screen).
+WRAPPING_OPTIONS_KEY_PREFIX = "wrapping-options-"
+
 CHART_TEXT_COLOUR = "#4b4e5a"  # 8.3:1 on white; Streamlit's text is #31333F, the axes stay a little lighter
 CANVAS_COLUMN_MIN_PX = CANVAS_SIDE + 4  # the canvas and its 2 px border on each side
 
@@ -38,7 +42,8 @@ _FRAME_CSS = f"""
 [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stButtonGroup"]) {{
   flex-wrap: wrap;
 }}
-[data-testid="stColumn"]:has([data-testid="stButtonGroup"]) {{ min-width: max-content; }}
+[data-testid="stColumn"]:has([data-testid="stButtonGroup"]):not(:has([class*="st-key-{WRAPPING_OPTIONS_KEY_PREFIX}"]))
+{{ min-width: max-content; }}
 [data-testid="stButtonGroup"] div:has(> button) {{ flex-wrap: wrap; }}  /* and on a phone, onto two lines */
 @media (hover: none) {{ .js-plotly-plot .modebar-container {{ display: none !important; }} }}
 .js-plotly-plot .xtick text, .js-plotly-plot .ytick text, .js-plotly-plot .g-xtitle text,

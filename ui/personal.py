@@ -28,6 +28,7 @@ from tl_core.personal import (
 from tl_core.workspace import Correction, Workspace, WorkspaceError, encode_png
 from ui.canvas import clear_canvas
 from ui.job_panel import job_panel
+from ui.layout import WRAPPING_OPTIONS_KEY_PREFIX
 from ui.resources import pretrained_model, training_queue
 from ui.submit import show_refusal, submit_job
 
@@ -36,27 +37,35 @@ THUMBNAIL_WIDTH = 56  # px: a row of a dozen corrections fits a desktop column
 
 
 # --- correcting an answer ----------------------------------------------------------------------------------
-def correction_choice(workspace: Workspace, model: str, canvas_key: str, drawing: np.ndarray, model_input) -> None:
+def correction_choice(
+    workspace: Workspace, model: str, canvas_key: str, drawing: np.ndarray, model_input, answer: str
+) -> None:
     """ "Wrong? It is a:" the ten digits; a choice keeps the drawing as a correction and empties the canvas.
 
     The choice is keyed on the canvas' generation, and choosing clears the canvas (a new generation): one drawing
-    is kept once, whatever reruns follow.
+    is kept once, whatever reruns follow. Choosing the digit the model gave (`answer`) keeps nothing: it was right.
     """
     generation = st.session_state.get(f"{canvas_key}_generation", 0)
     key = f"{canvas_key}_correction_{generation}"
-    st.pills(
-        "Wrong? It is a:",
-        DIGITS,
-        key=key,
-        on_change=_keep_correction,
-        args=(workspace, model, canvas_key, key, drawing, model_input),
-        help="Keeps this drawing, labelled, in your workspace: a few of them teach the model your handwriting.",
-    )
+    with st.container(key=f"{WRAPPING_OPTIONS_KEY_PREFIX}{key}"):  # wraps on a phone, never widens the column
+        st.pills(
+            "Wrong? It is a:",
+            DIGITS,
+            key=key,
+            on_change=_keep_correction,
+            args=(workspace, model, canvas_key, key, drawing, model_input, answer),
+            help="Keeps this drawing, labelled, in your workspace: a few of them teach the model your handwriting.",
+        )
 
 
-def _keep_correction(workspace: Workspace, model: str, canvas_key: str, key: str, drawing, model_input) -> None:
+def _keep_correction(
+    workspace: Workspace, model: str, canvas_key: str, key: str, drawing, model_input, answer: str
+) -> None:
     digit = st.session_state.get(key)
     if digit is None:
+        return
+    if str(digit) == answer:
+        st.toast(f"That is what the model read: a {digit}. Nothing to correct.", icon=":material/check:")
         return
     try:
         workspace.add_correction(model, int(digit), model_input, encode_png(drawing))
@@ -113,7 +122,8 @@ def teach_section(workspace: Workspace, model: str, model_title: str) -> None:
             f"drawing is kept here. From {MIN_CORRECTIONS} corrections on, you can fine-tune a personal copy of the "
             "model on them."
         )
-    fine_tune_button(workspace, model, model_title, len(corrections), busy)
+    personal = latest_personal(workspace, model)
+    fine_tune_button(workspace, model, model_title, len(corrections), busy, again=personal is not None)
     if busy:
         job_panel(job.id, owner=workspace.name)
     elif job is not None and job.status in (FAILED, CANCELLED) and time.monotonic() - job.finished < 120:
@@ -121,7 +131,7 @@ def teach_section(workspace: Workspace, model: str, model_title: str) -> None:
             st.error(escape_markdown(job.error), icon=":material/error:")
         else:
             st.info("The fine-tuning was cancelled; nothing of it was kept.")
-    if (personal := latest_personal(workspace, model)) is not None:
+    if personal is not None:
         run_id, evaluation = personal
         personal_result(evaluation, model_title)
         personal_actions(workspace, model, model_title, run_id, evaluation, busy)
@@ -144,13 +154,16 @@ def corrections_gallery(workspace: Workspace, corrections: list[Correction], bus
             )
 
 
-def fine_tune_button(workspace: Workspace, model: str, model_title: str, count: int, busy: bool) -> None:
+def fine_tune_button(
+    workspace: Workspace, model: str, model_title: str, count: int, busy: bool, again: bool = False
+) -> None:
     enough = count >= MIN_CORRECTIONS
     reason = None if enough else f"Needs at least {MIN_CORRECTIONS} corrections: {MIN_CORRECTIONS - count} more."
+    action = "Fine-tune again" if again else "Fine-tune a personal copy"
     pressed = st.button(
-        f"Fine-tune a personal copy ({count} correction{'s' if count != 1 else ''})",
+        f"{action} ({count} correction{'s' if count != 1 else ''})",
         key="personal_fine_tune",
-        type="primary",
+        type="secondary" if again else "primary",  # done once: no longer the thing to do next
         icon=":material/school:",
         disabled=busy or not enough,
         help=reason,
@@ -184,10 +197,11 @@ def personal_result(evaluation: PersonalEvaluation, model_title: str) -> None:
     """The original and the personal model side by side, on the user's drawings and on everybody else's."""
     e = evaluation
     right = (round(e.original_on_corrections * e.corrections), round(e.personal_on_corrections * e.corrections))
+    st.markdown("**Your personal model, measured**")
     st.markdown(
         f"| | Original: {escape_markdown(model_title)} | Your personal model |\n"
         "|---|---|---|\n"
-        f"| Your {e.corrections} corrected drawings (each read by a model trained without it) "
+        f"| Your {e.corrections} corrected drawings (each one read by a copy that never saw it) "
         f"| {e.original_on_corrections:.0%} ({right[0]} of {e.corrections}) "
         f"| {e.personal_on_corrections:.0%} ({right[1]} of {e.corrections}) |\n"
         f"| Held-out MNIST ({e.mnist_heldout} digits) | {e.original_on_mnist:.1%} | {e.personal_on_mnist:.1%} |"

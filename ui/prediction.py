@@ -13,8 +13,8 @@ def unsure_sentence(reading: Reading) -> str:
     """The plain sentence under an unsure answer, both probabilities most probable first."""
     best, runner_up = escape_markdown(reading.best), escape_markdown(reading.runner_up)
     return (
-        f"The model is unsure: {reading.top_probability:.0%} {best}, {reading.runner_up_probability:.0%} "
-        f"{runner_up}. Draw it again, a little clearer?"
+        f"The model is unsure: {reading.top_probability:.0%} a {best}, {reading.runner_up_probability:.0%} "
+        f"a {runner_up}. Draw it again, a little clearer?"
     )
 
 

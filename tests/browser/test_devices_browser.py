@@ -114,6 +114,18 @@ def cut_off_controls(page) -> list[str]:
     )
 
 
+def wider_than_screen(page) -> list[str]:
+    """Columns reaching past the screen's right edge (the main area clips them, so the page does not scroll)."""
+    return page.locator('[data-testid="stColumn"]').evaluate_all(
+        """columns => columns.flatMap(column => {
+        const box = column.getBoundingClientRect();
+        return box.width > 0 && box.right > window.innerWidth + 0.5
+            ? [`a column ends at ${Math.round(box.right)} px: ${column.innerText.slice(0, 40)}`]
+            : [];
+    })"""
+    )
+
+
 @pytest.fixture
 def device(browser, request):
     size = request.param
@@ -149,6 +161,9 @@ def test_canvas_fits_and_touch_drawing_arrives(device, page_name, app_url, train
     canvas.scroll_into_view_if_needed()
     touch_strokes(page, canvas, strokes)
     reached(page)
+    wait_until_idle(page)  # what the drawing brought (an answer, its options) must fit as well
+    assert wider_than_screen(page) == [], f"{page_name} at {size}, after drawing"
+    assert cut_off_controls(page) == [], f"{page_name} at {size}, after drawing"
     if size != "desktop":  # no hover on a touch screen: plotly's mode bar would sit over the charts for good
         wait_until_idle(page)  # the frame's CSS is re-sent with every run
         bars = page.locator(".js-plotly-plot .modebar-container")

@@ -1,6 +1,6 @@
 """In a real Chromium: teach a zoo model trained on MNIST alone (deep-bn) a 1 with a flag. It reads the flag-1
 as a 7; correct it to 1 three times (redrawn each time, a little differently), fine-tune a personal copy, and
-the next flag-1 is read as 1. (The default model, trained on the digit styles too, reads these flag-1s already.)"""
+the next flag-1 is read as 1. (The default model, trained on the digit styles too, reads most of these flag-1s.)"""
 
 import pytest
 
