@@ -5,9 +5,9 @@ page at once, so pages stay plain Streamlit:
 
 - a column that holds a drawing canvas is never narrower than the canvas (280 px): its row wraps instead,
   so a tablet with the sidebar open shows the whole canvas and no stroke starts in a hidden half;
-- likewise a column holding a segmented control (a row of options) is never narrower than the whole row
-  (on a tablet the Train page's third strategy was cut to "fine-tune-al"), and where even a whole line is
-  too narrow, the options wrap onto a second line;
+- likewise, where columns sit side by side, a column holding a segmented control (a row of options) is never
+  narrower than the whole row (on a tablet the Train page's third strategy was cut to "fine-tune-al"); on a
+  phone, where columns stack, and wherever a line is too narrow, the options wrap onto a second line;
 - nothing makes the page scroll sideways;
 - plotly's mode bar is hidden on touch screens, where it has no hover to hide behind and covers the top
   bar of a chart and its title;
@@ -26,6 +26,9 @@ from ui.canvas import CANVAS_KEY_PREFIX, CANVAS_SIDE
 # A row of options whose widget key starts so may wrap onto more lines and never widens its column (the zoo's
 # ten digits under an answer: kept whole, they pushed a phone's answer column past the screen).
 WRAPPING_OPTIONS_KEY_PREFIX = "wrapping-options-"
+# Streamlit stacks columns (each full width) on screens narrower than this; there a row of options wraps rather
+# than hold its column wider than the phone (the lesson's strategies were 442 px on a 390 px screen).
+COLUMNS_STACK_BELOW_PX = 640
 
 CHART_TEXT_COLOUR = "#4b4e5a"  # 8.3:1 on white; Streamlit's text is #31333F, the axes stay a little lighter
 CANVAS_COLUMN_MIN_PX = CANVAS_SIDE + 4  # the canvas and its 2 px border on each side
@@ -42,8 +45,10 @@ _FRAME_CSS = f"""
 [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stButtonGroup"]) {{
   flex-wrap: wrap;
 }}
-[data-testid="stColumn"]:has([data-testid="stButtonGroup"]):not(:has([class*="st-key-{WRAPPING_OPTIONS_KEY_PREFIX}"]))
-{{ min-width: max-content; }}
+@media (min-width: {COLUMNS_STACK_BELOW_PX}px) {{  /* below, Streamlit stacks columns full width: wrap instead */
+  [data-testid="stColumn"]:has([data-testid="stButtonGroup"]):not(:has([class*="st-key-{WRAPPING_OPTIONS_KEY_PREFIX}"]))
+  {{ min-width: max-content; }}
+}}
 [data-testid="stButtonGroup"] div:has(> button) {{ flex-wrap: wrap; }}  /* and on a phone, onto two lines */
 @media (hover: none) {{ .js-plotly-plot .modebar-container {{ display: none !important; }} }}
 .js-plotly-plot .xtick text, .js-plotly-plot .ytick text, .js-plotly-plot .g-xtitle text,
