@@ -29,7 +29,7 @@ def _set_thread_pools(tf) -> None:
     Intra-op: cores / TL_MAX_CONCURRENT_FITS (at least 1) threads per op; inter-op: 2, enough for a fit and
     the predictions users make meanwhile. Must run before TensorFlow executes anything.
     """
-    from tl_core.jobs import max_concurrent_fits
+    from tl_core.limits import max_concurrent_fits
 
     cores = os.cpu_count() or 1
     try:

@@ -7,10 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from tl_core.tasks import Task
+from tl_core.tasks import SHOTS, Task
 from tl_core.training import TrainSettings, compare
 
-SHOTS = (1, 2, 5, 10, 20)  # samples per class
 SEEDS = 3  # repeats per point; the chart shows their mean and range
 
 # (runs done, runs in all, what was just done)

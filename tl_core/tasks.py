@@ -18,6 +18,8 @@ from tl_core.charsets import CHARSETS, get_charset, render_charset
 from tl_core.render import EVAL_STREAM, render_samples
 from tl_core.workspace import Workspace
 
+SHOTS = (1, 2, 5, 10, 20)  # samples per class a data-efficiency sweep measures (tl_core.sweep)
+
 EVAL_PER_CLASS = 10  # fresh renders per class for built-in sets
 EVAL_SEED = 0  # seed of those renders (in the evaluation stream)
 MIN_EVAL_PER_CLASS = 3  # below this, a custom task's accuracy is reported with a warning
@@ -112,8 +114,6 @@ def sweep_task_maker(workspace: Workspace) -> tuple[Callable[[int, int], Task], 
     Built-in sets render `shots` samples per class (evaluated on fresh renders); custom classes subsample the
     user's own samples (evaluated on a fixed held-out split), so only shot counts they can supply are used.
     """
-    from tl_core.sweep import SHOTS
-
     charset = workspace.charset
     if charset in CHARSETS:
         return (lambda shots, seed: charset_task(charset, shots, seed)), SHOTS, "rendered samples of the set"
