@@ -20,7 +20,8 @@ DIGIT_LABELS = [str(digit) for digit in range(10)]
 
 st.title("Digit model zoo")
 st.write(
-    "Each of these models learned to read handwritten digits from real MNIST scans. Pick one and draw a digit: "
+    "Each of these models learned to read handwritten digits from real MNIST scans (the first one also from "
+    "drawings of the many ways people write them). Pick one and draw a digit: "
     "it answers as soon as you lift the pen. Later, one of them becomes the starting point for learning a "
     "new script."
 )

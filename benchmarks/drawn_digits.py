@@ -60,9 +60,9 @@ def probabilities(model, images: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(images[..., None], batch_size=256, verbose=0))
 
 
-def measure_model(model, mnist, per_style: int, seed: int) -> dict:
-    """Accuracy per style, over all styles, and on held-out MNIST, for one model."""
-    styles = measure_styles(model, per_style, seed)
+def measure_model(model, mnist, per_style: int, seed: int, samples: tuple) -> dict:
+    """Accuracy per style, over all styles, and on held-out MNIST, for one model (the drawings rendered once)."""
+    styles = measure_styles(model, per_style, seed, samples)
     worst = min(styles.per_style, key=styles.per_style.get)
     mnist_predicted = probabilities(model, mnist.x_heldout).argmax(axis=1)
     return {
@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     names = args.models or [card["name"] for card in list_models(args.models_dir)]
-    x, y, _ = style_samples(args.per_style, args.seed, family="held-out")
+    samples = style_samples(args.per_style, args.seed, family="held-out")  # once, for every model
+    x, y, _ = samples
     mnist = load_mnist_split()
     models = {name: load_model(name, args.models_dir) for name in names}
     report = {
@@ -119,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "drawings": len(y),
         "family": "held-out",
-        "models": {name: measure_model(model, mnist, args.per_style, args.seed) for name, model in models.items()},
+        "models": {
+            name: measure_model(model, mnist, args.per_style, args.seed, samples) for name, model in models.items()
+        },
     }
     if not args.no_unsure and DEFAULT_MODEL in names:
         report["unsure_model"] = DEFAULT_MODEL

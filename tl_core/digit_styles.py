@@ -231,9 +231,14 @@ class StyleAccuracy:
         return cls(block["accuracy"], block["all_styles"], block["drawings_per_style"], block["seed"])
 
 
-def measure_styles(model, per_style: int = STYLE_EVAL_PER_STYLE, seed: int = STYLE_EVAL_SEED) -> StyleAccuracy:
-    """Accuracy of a digit model (inputs (N, 28, 28, 1), 10 outputs) on every style's held-out drawings."""
-    x, y, style_index = style_samples(per_style, seed, family="held-out")
+def measure_styles(
+    model, per_style: int = STYLE_EVAL_PER_STYLE, seed: int = STYLE_EVAL_SEED, samples: tuple | None = None
+) -> StyleAccuracy:
+    """Accuracy of a digit model (inputs (N, 28, 28, 1), 10 outputs) on every style's held-out drawings.
+
+    `samples`: `style_samples(per_style, seed)` already rendered, when several models are measured on them.
+    """
+    x, y, style_index = samples if samples is not None else style_samples(per_style, seed, family="held-out")
     predicted = np.asarray(model.predict(x[..., None], batch_size=256, verbose=0)).argmax(axis=1)
     per_style_accuracy = {
         style.name: float(np.mean(predicted[style_index == index] == y[style_index == index]))

@@ -102,10 +102,10 @@ def import_workspace(workspace: Workspace, data: bytes) -> dict:
     items, skipped = [], 0
     for row in rows:
         png = pngs[row["file"]]
-        if (row["label"], _digest(png)) in already:
+        if (seen := (row["label"], _digest(png))) in already:
             skipped += 1
             continue
-        already.add((row["label"], _digest(png)))
+        already.add(seen)
         items.append((row["label"], _model_input(png, row["file"], row["size"]), png, row["source"]))
     labels_in_rows = [row["label"] for row in rows]
     ids = workspace.add_samples(items, new_classes=[*classes, *labels_in_rows])

@@ -424,8 +424,10 @@ class WorkspaceStore:
 
     def apply_retention(self, days: float | None = None) -> list[str]:
         """The app's retention pass (`TL_RETENTION_DAYS`), at most once a day per process; removed names."""
+        if time.monotonic() - self._last_retention < RETENTION_EVERY_SECONDS:
+            return []  # the common case, on every page run: no environment read, no database
         days = retention_days() if days is None else days
-        if days <= 0 or time.monotonic() - self._last_retention < RETENTION_EVERY_SECONDS:
+        if days <= 0:
             return []
         self._last_retention = time.monotonic()
         try:
