@@ -15,7 +15,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 def open_collect(workspace="apptest"):
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["workspace"] = workspace
-    at.switch_page("app_pages/collect.py").run()
+    at.switch_page("pages/collect.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -128,7 +128,7 @@ def test_a_full_disk_while_auto_filling_shows_a_message_and_stores_nothing(tmp_p
         "from tl_core.workspace import WorkspaceStore\n"
         f"at = AppTest.from_file({APP!r}, default_timeout=120)\n"
         "at.query_params['workspace'] = 'full-disk'\n"
-        "at.switch_page('app_pages/collect.py').run()\n"
+        "at.switch_page('pages/collect.py').run()\n"
         "next(b for b in at.button if b.label == 'Use this set').click().run()\n"
         "disk = os.statvfs(os.environ['TL_DATA_DIR'])\n"
         "with open(os.path.join(os.environ['TL_DATA_DIR'], 'filler'), 'wb') as filler:\n"

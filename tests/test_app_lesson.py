@@ -66,7 +66,7 @@ def wait_for_run(at, workspace, kind, key, seconds=240):
 
 
 def test_a_shared_link_sets_every_widget(store):
-    at = open_page("app_pages/lesson.py", {"workspace": "student", **lesson_to_query(SHARED)})
+    at = open_page("pages/lesson.py", {"workspace": "student", **lesson_to_query(SHARED)})
     assert at.selectbox(key="lesson_model").value == "lenet5"
     assert at.selectbox(key="lesson_set").value == "katakana"
     assert at.number_input(key="lesson_shots").value == 2
@@ -84,7 +84,7 @@ def test_a_shared_link_sets_every_widget(store):
 
 
 def test_a_broken_link_is_explained_and_repaired(store):
-    at = open_page("app_pages/lesson.py", {"workspace": "broken", "model": "gpt", "shots": "lots", "epochs": "9"})
+    at = open_page("pages/lesson.py", {"workspace": "broken", "model": "gpt", "shots": "lots", "epochs": "9"})
     assert len(at.warning) == 1 and "'model=gpt' is not one of" in at.warning[0].value
     assert "'shots=lots' is not a number" in at.warning[0].value
     assert at.selectbox(key="lesson_model").value == "compact-gap" and at.number_input(key="lesson_shots").value == 5
@@ -93,7 +93,7 @@ def test_a_broken_link_is_explained_and_repaired(store):
 
 
 def test_a_lesson_run_shows_the_measured_benefits(store):
-    at = open_page("app_pages/lesson.py", {"workspace": "teacher", **lesson_to_query(SHARED)})
+    at = open_page("pages/lesson.py", {"workspace": "teacher", **lesson_to_query(SHARED)})
     assert any("nearest neighbour is the same character" in info.value for info in at.info)
     button(at, "Train both models").click().run()
     workspace = store.workspace("teacher")
@@ -137,7 +137,7 @@ def test_a_lesson_run_shows_the_measured_benefits(store):
     training_queue().submit("someone-else", "comparison", lambda job: hold.wait(60))  # the class waits in line
     measure = next(b for b in at.button if b.label.startswith("Measure it (about "))
     measure.click().run()
-    other = open_page("app_pages/lesson.py", {"workspace": "student", **lesson_to_query(SHARED)})
+    other = open_page("pages/lesson.py", {"workspace": "student", **lesson_to_query(SHARED)})
     next(b for b in other.button if b.label.startswith("Measure it (about ")).click().run()
     assert not other.exception, other.exception
     shared = training_queue().latest("teacher")
@@ -159,17 +159,17 @@ def test_look_inside_without_and_with_a_run(store):
     workspace = store.workspace("inside")
     workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
     autofill(workspace, 2)
-    at = open_page("app_pages/inside.py", {"workspace": "inside"})
+    at = open_page("pages/inside.py", {"workspace": "inside"})
     assert [m.label for m in at.metric] == ["Nearest neighbour is the same character"] * 2
     assert [h.value for h in at.markdown if h.value.startswith("#### ")] == ["#### Digit model"]
 
-    at = open_page("app_pages/train.py", {"workspace": "inside", "epochs": "2"})
+    at = open_page("pages/train.py", {"workspace": "inside", "epochs": "2"})
     button(at, "Train both models").click().run()
     deadline = time.monotonic() + 240
     while workspace.latest_run("comparison") is None and time.monotonic() < deadline:
         time.sleep(0.5)
         at.run()
-    at = open_page("app_pages/inside.py", {"workspace": "inside"})
+    at = open_page("pages/inside.py", {"workspace": "inside"})
     assert [h.value for h in at.markdown if h.value.startswith("#### ")] == [
         "#### Digit model", "#### Transfer", "#### Scratch"
     ]  # fmt: skip
@@ -177,7 +177,7 @@ def test_look_inside_without_and_with_a_run(store):
 
 
 def test_look_inside_asks_for_samples_first(store):
-    at = open_page("app_pages/inside.py", {"workspace": "nothing"})
+    at = open_page("pages/inside.py", {"workspace": "nothing"})
     assert any("needs a task with samples" in info.value for info in at.info)
 
 
@@ -191,6 +191,6 @@ def test_look_inside_with_too_few_samples_to_picture_says_so(store):
     rng = np.random.default_rng(0)
     for label in ("circle", "cross"):
         workspace.add_sample(label, rng.random((28, 28), dtype=np.float32), encode_png(np.zeros((8, 8, 4), np.uint8)))
-    at = open_page("app_pages/inside.py", {"workspace": "two"})
+    at = open_page("pages/inside.py", {"workspace": "two"})
     assert any("at least three samples" in info.value for info in at.info)
     assert [h.value for h in at.markdown if h.value.startswith("#### ")] == ["#### Digit model"]

@@ -60,9 +60,7 @@ def store(data_dir):
 
 @pytest.mark.slow
 def test_a_crafted_set_in_a_lesson_link_is_quoted_literally_and_clamped_numbers_are_named(store):
-    at = open_page(
-        "app_pages/lesson.py", {"workspace": "student", "set": CRAFTED, "shots": "100000", "epochs": "-5"}, 300
-    )
+    at = open_page("pages/lesson.py", {"workspace": "student", "set": CRAFTED, "shots": "100000", "epochs": "-5"}, 300)
     assert len(at.warning) == 1
     body = at.warning[0].value
     assert literal_only(body) and "](http" not in body
@@ -75,7 +73,7 @@ def test_a_crafted_set_in_a_lesson_link_is_quoted_literally_and_clamped_numbers_
 def test_the_train_page_names_clamped_settings_and_leaves_the_set_and_shots_to_the_workspace(store):
     with_samples(store, "trainer", ["a", "b"], [4, 4])
     query = {"workspace": "trainer", "epochs": "100000", "aug": "-2", "shots": "0", "set": CRAFTED}
-    at = open_page("app_pages/train.py", query)
+    at = open_page("pages/train.py", query)
     notices = [w.value for w in at.warning if "could not be used as they are" in w.value]
     assert len(notices) == 1, [w.value for w in at.warning]
     assert escape_markdown("'epochs=100000' is more than 200; using 200.") in notices[0]
@@ -86,7 +84,7 @@ def test_the_train_page_names_clamped_settings_and_leaves_the_set_and_shots_to_t
 
 def test_crafted_labels_read_literally_on_the_collect_page(store):
     with_samples(store, "crafted", [LABEL, "b"], [1, 0])
-    at = open_page("app_pages/collect.py", {"workspace": "crafted"})
+    at = open_page("pages/collect.py", {"workspace": "crafted"})
     at.selectbox(key="inspect_label").set_value(LABEL).run()
     assert at.selectbox(key="collect_label").value == LABEL
     bodies = markdown_bodies(at)
@@ -101,11 +99,11 @@ def test_crafted_labels_read_literally_on_the_collect_page(store):
 
 def test_a_crafted_label_in_a_message_reads_literally(store):
     with_samples(store, "one-class", [LABEL], [1])
-    at = open_page("app_pages/inside.py", {"workspace": "one-class"})
+    at = open_page("pages/inside.py", {"workspace": "one-class"})
     (info,) = [i.value for i in at.info if "one class" in i.value]
     assert literal_only(info, LABEL)
     with_samples(store, "unsampled", ["a", LABEL], [2, 0])
-    at = open_page("app_pages/train.py", {"workspace": "unsampled"})
+    at = open_page("pages/train.py", {"workspace": "unsampled"})
     (warning,) = [w.value for w in at.warning if "none yet for" in w.value]
     assert literal_only(warning, LABEL)
 
@@ -119,7 +117,7 @@ def test_a_job_that_failed_on_the_server_is_told_in_plain_words(store):
         raise OSError(28, "No space left on device", "/srv/tl-data/secret/run.keras")
 
     job = training_queue().submit("failing", "comparison", work)
-    at = open_page("app_pages/train.py", {"workspace": "failing"})
+    at = open_page("pages/train.py", {"workspace": "failing"})
     deadline = time.monotonic() + 30
     while job.status != FAILED and time.monotonic() < deadline:  # it fails at once; the page polls like a browser
         time.sleep(0.1)

@@ -25,7 +25,7 @@ def store(tmp_path, monkeypatch):
 def open_train(workspace):
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params["workspace"] = workspace
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -155,7 +155,7 @@ def test_the_page_says_what_it_prepares_before_rendering_the_evaluation_samples(
     monkeypatch.setattr(tl_core.tasks, "workspace_task", interrupted)
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params["workspace"] = "first"
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("pages/train.py").run()
     assert at.exception  # (its message is redacted by the app's settings)
     assert any(preparing in caption.value for caption in at.caption)
 
@@ -195,7 +195,7 @@ def test_run_settings_come_from_the_link_and_stay_in_it(store):
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params.update({"workspace": "linked", "model": "lenet5", "strategy": "fine-tune-top", "epochs": "7",
                             "lr": "0.02", "seed": "9"})  # fmt: skip
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
     # no samples yet: the page asks for them, and the link's settings wait in the address
     autofill(workspace, 1)
@@ -244,7 +244,7 @@ def test_a_run_over_the_budget_is_refused_before_queueing_and_the_cheaper_offer_
     autofill(workspace, 2)
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params.update(workspace="budget", strategy="fine-tune-all", epochs="200")
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
     warning = next(w.value for w in at.warning if "over this server's limit of 5 s per job" in w.value)
     assert "TL_MAX_JOB_SECONDS" in warning and "To fit, use at most" in warning

@@ -14,7 +14,7 @@ LABELS = [f"c{index}" for index in range(46)]
 def open_inside(workspace="apptest"):
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["workspace"] = workspace
-    at.switch_page("app_pages/inside.py").run()
+    at.switch_page("pages/inside.py").run()
     assert not at.exception, at.exception
     return at
 

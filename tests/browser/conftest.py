@@ -5,6 +5,7 @@ In CI (`TL_REQUIRE_BROWSER=1`, set by .ci/run) a missing Chromium fails the test
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -69,9 +70,16 @@ def app_data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def app_url(app_data_dir):
     """A real `streamlit run app.py`, with its own empty data directory, for the whole browser session."""
-    data_dir = app_data_dir
+    with running_app(app_data_dir) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_app(data_dir: Path):
+    """Start `streamlit run app.py` on a free loopback port with TL_DATA_DIR=data_dir; yield its URL once healthy
+    (the health check runs no script, so the first page a test opens is the server's first request)."""
     port = free_port()
-    log_path = data_dir / "streamlit.log"
+    log_path = data_dir / f"streamlit-{port}.log"
     # The address students would use (the share link and its QR code are built from it); nothing listens there.
     env = {**os.environ, "TL_DATA_DIR": str(data_dir), "TL_PUBLIC_URL": PUBLIC_URL}
     command = [

@@ -11,8 +11,11 @@ from tl_core.strokes import has_strokes, stroke_order_picture
 from tl_core.workspace import WorkspaceError
 from ui.canvas import clear_canvas, drawing_canvas
 from ui.charts import upscale
+from ui.frame import end_page, require_frame
 from ui.gallery import montage
 from ui.workspace import current_workspace, switch_to_new_workspace
+
+require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
 
 def add_typed_class(workspace) -> None:
@@ -62,7 +65,7 @@ if not counts:
                 st.rerun()
             except WorkspaceError as error:
                 st.error(escape_markdown(error))
-    st.stop()
+    end_page()
 
 labels = list(counts)
 charset = workspace.charset

@@ -39,6 +39,7 @@ from ui.charts import (
     training_and_evaluation,
 )
 from ui.downloads import downloads
+from ui.frame import require_frame
 from ui.inside import feature_space_section, network_section
 from ui.job_panel import job_panel
 from ui.mistakes import mistakes_section
@@ -48,6 +49,8 @@ from ui.settings import keep_settings_in_url, lesson_from_url, preset
 from ui.share import share_block
 from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
+
+require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
 DIGITS = [str(digit) for digit in range(10)]
 STRATEGY_WORDS = {

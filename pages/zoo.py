@@ -10,11 +10,14 @@ from tl_core.personal import latest_personal
 from tl_core.workspace import Workspace
 from ui.canvas import drawing_canvas
 from ui.charts import probability_bars, upscale
+from ui.frame import end_page, require_frame
 from ui.personal import correction_choice, personal_predictor, teach_section
 from ui.prediction import show_reading
 from ui.resources import pretrained_predictor
 from ui.settings import keep_in_url, start_from_url
 from ui.workspace import current_workspace
+
+require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
 DIGIT_LABELS = [str(digit) for digit in range(10)]
 
@@ -58,7 +61,7 @@ def show_model_cards(cards: dict[str, dict]) -> None:
 cards = {card["name"]: card for card in list_models()}
 if not cards:
     st.error("No pretrained models found in assets/models. Run `python -m tl_core pretrain --model NAME`.")
-    st.stop()
+    end_page()
 
 default_model = next(iter(cards))
 start_from_url("model", list(cards), default_model)

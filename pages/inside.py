@@ -10,10 +10,13 @@ from tl_core.feature_space import neighbour_accuracy
 from tl_core.markdown import escape_markdown
 from tl_core.tasks import TaskError, workspace_task
 from ui.canvas import drawn_input
+from ui.frame import end_page, require_frame
 from ui.inside import feature_space_section, network_section
 from ui.resources import pretrained_model
 from ui.settings import lesson_from_url, preset
 from ui.workspace import current_workspace, trained_models
+
+require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
 DIGITS = [str(digit) for digit in range(10)]
 
@@ -46,8 +49,8 @@ try:
     task = workspace_task(workspace)
 except TaskError as problem:
     st.info(missing_samples(workspace.classes(), problem))
-    st.page_link("app_pages/collect.py", label="Collect samples", icon=":material/draw:")
-    st.stop()
+    st.page_link("pages/collect.py", label="Collect samples", icon=":material/draw:")
+    end_page()
 
 cards = {card["name"]: card for card in list_models()}
 latest = workspace.latest_run("comparison")

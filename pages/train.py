@@ -31,12 +31,15 @@ from ui.charts import (
     training_and_evaluation,
 )
 from ui.downloads import downloads
+from ui.frame import end_page, require_frame
 from ui.job_panel import job_panel
 from ui.mistakes import mistakes_section
 from ui.resources import pretrained_model, training_queue
 from ui.settings import keep_settings_in_url, lesson_from_url, preset
 from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
+
+require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
 ADVANCED = [  # (TrainSettings field, label, number format); bounds come from LIMITS
     ("head_learning_rate", "Head learning rate", "%.4f"),
@@ -86,8 +89,8 @@ if not sum(workspace.counts().values()):
                 workspace.start_task(list(get_charset(DEFAULT_CHARSET).labels), charset=DEFAULT_CHARSET)
             autofill(workspace, 5)
         st.rerun()
-    st.page_link("app_pages/collect.py", label="…or collect your own samples", icon=":material/draw:")
-    st.stop()
+    st.page_link("pages/collect.py", label="…or collect your own samples", icon=":material/draw:")
+    end_page()
 # Said at once: the first visit renders the fresh evaluation samples (about 1.4 s for 46 classes, then kept for
 # the server's life), and st.spinner would leave this area blank for its first half second.
 preparing = st.empty()
@@ -96,8 +99,8 @@ try:
     task = workspace_task(workspace)
 except TaskError as problem:
     preparing.warning(escape_markdown(problem))  # it names classes: the student's text
-    st.page_link("app_pages/collect.py", label="Add samples on the Collect page", icon=":material/draw:")
-    st.stop()
+    st.page_link("pages/collect.py", label="Add samples on the Collect page", icon=":material/draw:")
+    end_page()
 preparing.empty()
 
 # --- settings (kept in the address: a link opens the same choices) -------------------------------------
@@ -173,7 +176,7 @@ latest = workspace.latest_run("comparison")
 if latest is None:
     if not busy:
         chart.info("Press **Train both models**: the curves appear here as the models learn.")
-    st.stop()
+    end_page()
 run_id, summary = latest
 curves = {which: curve_points(summary[which]) for which in RUNS}
 chance = 1 / len(summary["labels"])
@@ -195,7 +198,7 @@ with st.expander("Training against evaluation: accuracy and loss per epoch"):
     )
 with st.expander("Download the fine-tuned model, its model card, the curves or the workspace"):
     downloads("train_downloads", workspace, run_id, summary)
-st.page_link("app_pages/inside.py", label="Look inside these two models", icon=":material/visibility:")
+st.page_link("pages/inside.py", label="Look inside these two models", icon=":material/visibility:")
 
 # --- predict with both models ---------------------------------------------------------------------------
 st.subheader("Try both models")
