@@ -1,4 +1,4 @@
-"""Calibrate the job cost model (`tl_core/cost.py`) on this machine and write `assets/calibration.json`.
+"""Calibrate the job cost model (`tl_core/training/cost.py`) on this machine and write `assets/calibration.json`.
 
     .venv/bin/python benchmarks/calibrate.py [--json] [--out PATH] [--models compact-gap,deep-bn] [--quick]
 
@@ -47,7 +47,7 @@ def fastest_seconds(run, repeats: int) -> float:
 def random_task(classes: int, shots: int, seed: int = 0):
     import numpy as np
 
-    from tl_core.tasks import Task
+    from tl_core.training.tasks import Task
 
     rng = np.random.default_rng(seed)
     n = classes * shots
@@ -59,7 +59,8 @@ def random_task(classes: int, shots: int, seed: int = 0):
 
 def side_runner(pretrained, architecture: str, side: str, size):
     """A function that trains one model (scratch, or the transfer side of a strategy) at `size`, no evaluation."""
-    from tl_core.training import TrainSettings, epoch_plan, train_scratch, train_transfer
+    from tl_core.training.engine import epoch_plan, train_scratch, train_transfer
+    from tl_core.training.settings import TrainSettings
 
     classes, shots, epochs = size
     task = random_task(classes, shots)
@@ -91,10 +92,10 @@ def forward_seconds_per_image(architecture: str, repeats: int) -> tuple[float, f
     server's precision), per image, at the default evaluation set's size."""
     import numpy as np
 
-    from tl_core.evaluation import predict_in_batches
-    from tl_core.precision import Precision
-    from tl_core.training import PooledModel
-    from tl_core.transfer import scratch_model
+    from tl_core.models.precision import Precision
+    from tl_core.training.evaluation import predict_in_batches
+    from tl_core.training.model_pool import PooledModel
+    from tl_core.training.transfer import scratch_model
 
     model = scratch_model(architecture, 46)
     images = np.random.default_rng(0).random((460, 28, 28, 1), dtype=np.float32)
@@ -109,9 +110,9 @@ def forward_seconds_per_image(architecture: str, repeats: int) -> tuple[float, f
 def calibrate_model(architecture: str, sizes, repeats: int) -> dict:
     import numpy as np
 
-    from tl_core.cost import SIDES
-    from tl_core.training import TrainSettings
-    from tl_core.zoo import load_model
+    from tl_core.models.zoo import load_model
+    from tl_core.training.cost import SIDES
+    from tl_core.training.settings import TrainSettings
 
     pretrained = load_model(architecture)
     forward, curve_forward = forward_seconds_per_image(architecture, repeats)
@@ -137,9 +138,9 @@ def calibrate_model(architecture: str, sizes, repeats: int) -> dict:
 def calibrate(models: list[str], repeats: int = 3, quick: bool = False) -> dict:
     import numpy as np
 
-    from tl_core.augment import SampleAugment, jitter_copies
-    from tl_core.charsets import render_charset
-    from tl_core.precision import Precision
+    from tl_core.data.augment import SampleAugment, jitter_copies
+    from tl_core.data.charsets import render_charset
+    from tl_core.models.precision import Precision
 
     sizes = QUICK_SIZES if quick else SIZES
     started = time.perf_counter()
@@ -166,11 +167,11 @@ def calibrate(models: list[str], repeats: int = 3, quick: bool = False) -> dict:
 
 def job_overhead(result: dict, architecture: str, repeats: int) -> float:
     """A real small comparison job's wall time minus what the model's other terms predict for it."""
-    from tl_core.cost import Calibration, comparison_seconds
-    from tl_core.experiments import comparison_record
-    from tl_core.tasks import charset_task
-    from tl_core.training import TrainSettings
-    from tl_core.zoo import load_model
+    from tl_core.classroom.experiments import comparison_record
+    from tl_core.models.zoo import load_model
+    from tl_core.training.cost import Calibration, comparison_seconds
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.tasks import charset_task
 
     pretrained = load_model(architecture)
     task = charset_task("kanji-numerals", 3)
@@ -186,11 +187,11 @@ def job_overhead(result: dict, architecture: str, repeats: int) -> float:
 def check_against_real_jobs(result: dict, models: list[str]) -> list[dict]:
     """Predicted vs measured wall time of the default comparison job (hiragana, 5 per class) per strategy, on a
     warm pool (a short run of the same kind first)."""
-    from tl_core.cost import Calibration, comparison_seconds
-    from tl_core.experiments import comparison_record
-    from tl_core.tasks import charset_task
-    from tl_core.training import TrainSettings
-    from tl_core.zoo import load_model
+    from tl_core.classroom.experiments import comparison_record
+    from tl_core.models.zoo import load_model
+    from tl_core.training.cost import Calibration, comparison_seconds
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.tasks import charset_task
 
     cal = Calibration.from_json(result)
     task = charset_task("hiragana", 5)
@@ -218,8 +219,8 @@ def check_against_real_jobs(result: dict, models: list[str]) -> list[dict]:
 
 
 def main() -> int:
-    from tl_core.cost import CALIBRATION_FILE
-    from tl_core.models import ARCHITECTURES
+    from tl_core.models.architectures import ARCHITECTURES
+    from tl_core.training.cost import CALIBRATION_FILE
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=",".join(ARCHITECTURES), help="comma-separated architectures")

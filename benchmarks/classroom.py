@@ -1,5 +1,7 @@
 """Load benchmark: a classroom of sessions on one server process, running the code paths the pages call.
 
+Kept as one file: a benchmark is run as one script (`python benchmarks/classroom.py`), its scenarios side by side.
+
     .venv/bin/python benchmarks/classroom.py [--sessions 30] [--epochs 30] [--lesson] [--hog] [--json]
 
 Each simulated session (a thread, as Streamlit runs sessions) starts a hiragana workspace, auto-fills 3
@@ -72,25 +74,21 @@ def _one_class(
 ) -> dict:
     import numpy as np
 
-    from tl_core.activations import feature_maps, saliency
-    from tl_core.charsets import get_charset
-    from tl_core.collect import add_drawing, autofill
-    from tl_core.cost import check_lesson, comparison_seconds, lesson_size
-    from tl_core.experiments import (
-        comparison_work,
-        lesson_sweep_share_key,
-        shared_lesson_sweep_work,
-        shared_lesson_work,
-    )
-    from tl_core.jobs import FINISHED, JobQueue
-    from tl_core.lesson import LESSON_SWEEP_SHOTS, Lesson, lesson_from_query, lesson_key, lesson_to_query
-    from tl_core.model_io import model_from_bytes
-    from tl_core.preprocess import canvas_to_input
-    from tl_core.render import render_character
-    from tl_core.tasks import workspace_task
-    from tl_core.training import TrainSettings
-    from tl_core.workspace import WorkspaceStore
-    from tl_core.zoo import compiled_predictor, load_model
+    from tl_core.classroom.jobs import FINISHED, JobQueue
+    from tl_core.classroom.lesson import LESSON_SWEEP_SHOTS, Lesson, lesson_from_query, lesson_to_query
+    from tl_core.classroom.requests import ComparisonRequest, LessonRequest, LessonSweepRequest, submit
+    from tl_core.data.charsets import get_charset
+    from tl_core.data.preprocess import canvas_to_input
+    from tl_core.data.render import render_character
+    from tl_core.inside.activations import feature_maps, saliency
+    from tl_core.models.model_io import model_from_bytes
+    from tl_core.models.zoo import compiled_predictor, load_model
+    from tl_core.storage.collect import add_drawing, autofill
+    from tl_core.storage.workspace import WorkspaceStore
+    from tl_core.training.cost import check_lesson, comparison_seconds, lesson_size
+    from tl_core.training.results import COMPARISON_MODELS, ComparisonSummary
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.tasks import workspace_task
 
     data_dir.mkdir(parents=True, exist_ok=True)
     store = WorkspaceStore(data_dir / "workspaces.sqlite3")
@@ -134,25 +132,24 @@ def _one_class(
                 add_drawing(workspace, char, render_character(char, rng))
             task = workspace_task(workspace)
             lesson, _ = lesson_from_query(link)
-            kind, share_key = "comparison", None
-            work = comparison_work(workspace, digit_model, "compact-gap", "Compact CNN", task, settings, queue)
             estimate = comparison_seconds("compact-gap", settings, len(task.x_train), len(task.x_eval))
+            request = ComparisonRequest(workspace, digit_model, "compact-gap", "Compact CNN", task, settings, estimate)
             if lesson_mode:  # as the lesson page does: the same link joins the same training
-                kind, share_key = "lesson", lesson_key(lesson)
-                work = shared_lesson_work(workspace, digit_model, lesson, "Compact CNN", queue)
                 estimate = check_lesson(lesson, float("inf")).seconds
+                request = LessonRequest(workspace, digit_model, lesson, "Compact CNN", estimate, "train", "Lesson")
+            kind = request.kind
             pressed = time.monotonic()
-            job = queue.submit(workspace.name, kind, work, estimate, share_key=share_key)
+            job = submit(queue, request)
             wait_for(job, rng)
-            run = workspace.latest_run(kind)
+            run = workspace.latest_run(kind, ComparisonSummary.from_json)
             if run is None:
                 raise RuntimeError("no run was kept")
             answered = time.monotonic() - pressed  # from pressing Train to the result in the workspace
-            models = {which: model_from_bytes(blob) for which, blob in workspace.run_models(run[0]).items()}
+            models = {which: model_from_bytes(blob) for which, blob in workspace.run_models(run.id).items()}
             transfer = models["transfer"]
             predict_timed(lambda x: np.asarray(transfer(x.reshape(1, 28, 28, 1))), render_character(labels[0], rng))
             if lesson_mode:
-                curves[index] = {which: run[1][which]["eval_accuracy"] for which in ("transfer", "scratch")}
+                curves[index] = {which: run.summary.curves(which).eval_accuracy for which in COMPARISON_MODELS}
                 drawing = canvas_to_input(render_character(labels[0], rng))
                 looked = time.perf_counter()
                 for model in (digit_model, *models.values()):
@@ -162,13 +159,8 @@ def _one_class(
                     inside_ms.append((time.perf_counter() - looked) * 1000)
                 # ... then "Measure it": the class's presses share one sweep
                 n_train, n_eval = lesson_size(lesson)
-                sweep = queue.submit(
-                    workspace.name,
-                    "lesson-sweep",
-                    shared_lesson_sweep_work(workspace, digit_model, lesson, queue),
-                    _lesson_sweep_seconds(lesson, LESSON_SWEEP_SHOTS),
-                    share_key=lesson_sweep_share_key(lesson, LESSON_SWEEP_SHOTS),
-                )
+                estimate = _lesson_sweep_seconds(lesson, LESSON_SWEEP_SHOTS)
+                sweep = submit(queue, LessonSweepRequest(workspace, digit_model, lesson, estimate, LESSON_SWEEP_SHOTS))
                 with lock:
                     sweep_jobs.add(sweep.id)
                 wait_for(sweep, rng)
@@ -251,15 +243,15 @@ HOG_HEAD_START_S = 5.0  # trainer seconds the hog's run has had when the rest of
 def _hog_session(store, queue, wait_for, is_training: threading.Event, shots: int) -> dict:
     import numpy as np
 
-    from tl_core.charsets import get_charset
-    from tl_core.collect import autofill
-    from tl_core.cost import SweepSize, check_comparison, fitting_sweep
-    from tl_core.experiments import comparison_work, sweep_work
-    from tl_core.jobs import FINISHED
-    from tl_core.sweep import SEEDS
-    from tl_core.tasks import sweep_task_maker, workspace_task
-    from tl_core.training import TrainSettings
-    from tl_core.zoo import load_model
+    from tl_core.classroom.jobs import FINISHED
+    from tl_core.classroom.requests import ComparisonRequest, SweepRequest, submit
+    from tl_core.data.charsets import get_charset
+    from tl_core.models.zoo import load_model
+    from tl_core.storage.collect import autofill
+    from tl_core.training.cost import SweepSize, check_comparison, fitting_sweep
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.sweep import SEEDS
+    from tl_core.training.tasks import sweep_task_maker, workspace_task
 
     workspace = store.workspace("the-hog")
     workspace.start_task(list(get_charset(HOG_CHARSET).labels), charset=HOG_CHARSET)
@@ -284,12 +276,8 @@ def _hog_session(store, queue, wait_for, is_training: threading.Event, shots: in
     report["hog_ran"] = f"{run.strategy}, {run.epochs} epochs"
     pretrained = load_model(HOG_MODEL)
     rng = np.random.default_rng(999)
-    job = queue.submit(
-        workspace.name,
-        "comparison",
-        comparison_work(workspace, pretrained, HOG_MODEL, "Deep CNN", task, run, queue),
-        check_comparison(HOG_MODEL, run, len(task.x_train), len(task.x_eval), limit).seconds,
-    )
+    estimate = check_comparison(HOG_MODEL, run, len(task.x_train), len(task.x_eval), limit).seconds
+    job = submit(queue, ComparisonRequest(workspace, pretrained, HOG_MODEL, "Deep CNN", task, run, estimate))
     while job.status not in FINISHED and job.compute_used(time.monotonic()) < HOG_HEAD_START_S:
         queue.get(job.id)  # the hog's page polls
         time.sleep(0.1)
@@ -300,19 +288,14 @@ def _hog_session(store, queue, wait_for, is_training: threading.Event, shots: in
     fit = fitting_sweep(HOG_MODEL, run, SweepSize(shots, SEEDS), len(task.labels), len(task.x_eval), True, limit)
     report["hog_sweep"] = f"{fit.size.shots} x {fit.size.seeds} seeds" if fit.size else "refused"
     if fit.size is not None:
-        sweep = queue.submit(
-            workspace.name,
-            "sweep",
-            sweep_work(workspace, pretrained, HOG_MODEL, "Deep CNN", run, fit.size, queue),
-            fit.seconds,
-        )
+        sweep = submit(queue, SweepRequest(workspace, pretrained, HOG_MODEL, "Deep CNN", run, fit.size, fit.seconds))
         wait_for(sweep, rng)
         report.update(hog_sweep_seconds=sweep.elapsed, hog_sweep_pauses=sweep.pauses)
     return report
 
 
 def _lesson_sweep_seconds(lesson, shots) -> float:
-    from tl_core.cost import SweepSize, lesson_size, sweep_seconds
+    from tl_core.training.cost import SweepSize, lesson_size, sweep_seconds
 
     n_train, n_eval = lesson_size(lesson)
     return sweep_seconds(lesson.model, lesson.train, SweepSize(shots, 1), n_train // lesson.shots, n_eval, True)

@@ -21,17 +21,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def measure(seeds: int) -> dict:
-    from tl_core.sweep import SHOTS, data_efficiency
-    from tl_core.tasks import charset_task
-    from tl_core.training import TrainSettings, compare
-    from tl_core.zoo import load_model
+    from tl_core.models.zoo import load_model
+    from tl_core.training.engine import compare
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.sweep import SHOTS, data_efficiency
+    from tl_core.training.tasks import charset_task
 
     models = {name: load_model(name) for name in ("compact-gap", "lenet5", "mlp")}
     sweep = data_efficiency(
-        models["compact-gap"], "compact-gap", lambda shots, seed: charset_task("hiragana", shots, seed),
-        TrainSettings(), shots=SHOTS, seeds=seeds,
+        models["compact-gap"],
+        "compact-gap",
+        lambda shots, seed: charset_task("hiragana", shots, seed),
+        TrainSettings(),
+        shots=SHOTS,
+        seeds=seeds,
         progress=lambda done, total, what: print(f"  sweep {done}/{total}: {what}", file=sys.stderr, flush=True),
-    )  # fmt: skip
+    )
     negatives = {}
     for label, (model, charset) in {
         "easy task: kanji numerals, compact-gap": ("compact-gap", "kanji-numerals"),
@@ -43,7 +48,7 @@ def measure(seeds: int) -> dict:
         negatives[label] = {"transfer": result.transfer.final_accuracy, "scratch": result.scratch.final_accuracy}
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}",
-        "sweep": sweep,
+        "sweep": sweep,  # a SweepSummary: JSON only when printed
         "five_shot_cases": negatives,
     }
 
@@ -55,17 +60,17 @@ def main() -> int:
     args = parser.parse_args()
     results = measure(args.seeds)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(results | {"sweep": results["sweep"].to_json()}, indent=2))
         return 0
+    from tl_core.training.results import COMPARISON_MODELS
+
     sweep = results["sweep"]
     print(f"hiragana, compact-gap, feature-extraction; mean [min-max] over {args.seeds} seeds; {results['machine']}")
     print(f"{'samples/class':>13}  {'transfer':>20}  {'scratch':>20}  {'gain':>6}")
-    for index, shots in enumerate(sweep["shots"]):
-        cells = [
-            f"{sweep[w]['mean'][index]:.2f} [{sweep[w]['low'][index]:.2f}-{sweep[w]['high'][index]:.2f}]"
-            for w in ("transfer", "scratch")
-        ]
-        gain = sweep["transfer"]["mean"][index] - sweep["scratch"]["mean"][index]
+    for index, shots in enumerate(sweep.shots):
+        curves = [sweep.curve(which) for which in COMPARISON_MODELS]
+        cells = [f"{c.mean[index]:.2f} [{c.low[index]:.2f}-{c.high[index]:.2f}]" for c in curves]
+        gain = sweep.transfer.mean[index] - sweep.scratch.mean[index]
         print(f"{shots:>13}  {cells[0]:>20}  {cells[1]:>20}  {gain:>+6.2f}")
     print("\n5 samples per class, seed 0:")
     for label, scores in results["five_shot_cases"].items():

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/drawn_digits.py [--per-style 100] [--seed 7] [--models NAME ...]
                                                 [--models-dir DIR] [--write-cards] [--json]
 
-Every style of `tl_core.digit_styles.STYLES` (a 1 plain, with a flag, with a flag and a base; a 7 crossed; a 4
+Every style of `tl_core.data.digit_styles.STYLES` (a 1 plain, with a flag, with a flag and a base; a 7 crossed; a 4
 open; ...) is drawn `--per-style` times from the HELD-OUT templates (authored apart from the ones pretraining
 may use; pens near the app's 18 px), put through the app's canvas preprocessing, and read by each zoo model.
 Reported per model: accuracy per style (`styles`), all styles together (`all_styles`), the worst style
@@ -12,7 +12,7 @@ Reported per model: accuracy per style (`styles`), all styles together (`all_sty
 `unsure` measures, for the default model, what the zoo page's "unsure" rule catches on the same drawings plus
 held-out MNIST: for a grid of (minimum top probability, minimum margin over the runner-up) the share of wrong
 readings it flags (`errors_flagged`) and the share of right readings it needlessly flags (`correct_flagged`).
-The page's rule (`tl_core.confidence.UnsureRule`) was chosen from this table. About 1 minute on 2 cores.
+The page's rule (`tl_core.models.confidence.UnsureRule`) was chosen from this table. About 1 minute on 2 cores.
 
 `--write-cards` writes each model's per-style accuracy into its card (`styles`), as `pretrain` does for a
 newly trained model; the zoo page shows from it which styles a model reads.
@@ -31,10 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tl_core.data import load_mnist_split  # noqa: E402
-from tl_core.digit_styles import STYLE_EVAL_PER_STYLE, STYLE_EVAL_SEED, STYLES, measure_styles, style_samples  # noqa: E402
-from tl_core.models import DEFAULT_MODEL  # noqa: E402
-from tl_core.zoo import MODELS_DIR, list_models, load_model  # noqa: E402
+from tl_core.data.digit_styles import STYLE_EVAL_PER_STYLE, STYLE_EVAL_SEED, STYLES, measure_styles, style_samples  # noqa: E402
+from tl_core.data.mnist import load_mnist_split  # noqa: E402
+from tl_core.models.architectures import DEFAULT_MODEL  # noqa: E402
+from tl_core.models.zoo import MODELS_DIR, list_models, load_model  # noqa: E402
 
 TOP_PROBABILITIES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)  # the grid of "unsure" rules measured
 MARGINS = (0.0, 0.2, 0.3, 0.4, 0.5)
@@ -77,7 +77,7 @@ def measure_model(model, mnist, per_style: int, seed: int, samples: tuple) -> di
 
 def measure_unsure_rules(model, x, y, mnist) -> list[dict]:
     """What each (top probability, margin) rule flags among wrong and right readings."""
-    from tl_core.confidence import UnsureRule, flag_rates
+    from tl_core.models.confidence import UnsureRule, flag_rates
 
     probs = np.vstack([probabilities(model, x), probabilities(model, mnist.x_heldout)])
     labels = np.concatenate([y, mnist.y_heldout])

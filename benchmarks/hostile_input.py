@@ -1,12 +1,14 @@
 """Hostile input benchmark: what the attacks the README says we defend against cost now, measured again.
 
+Kept as one file: a benchmark is run as one script; each attack is one function, in the README's order.
+
     .venv/bin/python benchmarks/hostile_input.py [--repeats 3] [--students 60] [--json]
 
 Everything runs in temporary directories, removed afterwards; no TensorFlow. Times are medians over
 `--repeats` (wall clock; CPU seconds beside them). About 30 s on 2 vCPUs, most of it importing the worst
 accepted archive (2 x `--repeats` imports of 5,000 PNGs).
 
-- `attack_zip_seconds`: `tl_core.exchange.import_workspace` rejecting the issue's attack archive: 5,000
+- `attack_zip_seconds`: `tl_core.storage.exchange.import_workspace` rejecting the issue's attack archive: 5,000
   one-bit 1024 x 1024 PNGs (one PNG's bytes in every entry, the last one blank; a ~1 MB zip), with a valid
   manifest.json and a labels.csv naming them all. `attack_zip_images_decoded`: how many images Pillow decoded
   meanwhile (`ImageFile.load` calls; the target is 0).
@@ -22,7 +24,7 @@ accepted archive (2 x `--repeats` imports of 5,000 PNGs).
   own workspace: exceptions raised (target 0) and samples written (target 240).
 - `quick_check_seconds`, `database_mib`: a class's database (`--students` workspaces of 230 samples in 46
   classes, a shared ~14 kB drawing PNG, one comparison run each with two 700 kB random models), WAL
-  checkpointed; then `tl_core.workspace._check_integrity` (what every app start runs) and the file's size.
+  checkpointed; then `tl_core.storage.database._check_integrity` (what every app start runs) and the file's size.
 - `shared_run_copies`, `shared_run_database_mib`: 30 workspaces each keeping the same lesson run (the same two
   700 kB models): rows in `model_blobs` (target 2) and the database's size, WAL checkpointed.
 """
@@ -56,8 +58,9 @@ from PIL import Image, ImageFile
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tl_core import exchange  # noqa: E402
-from tl_core.workspace import WorkspaceStore, _check_integrity  # noqa: E402
+from tl_core.storage import exchange  # noqa: E402
+from tl_core.storage.database import _check_integrity  # noqa: E402
+from tl_core.storage.workspace import WorkspaceStore  # noqa: E402
 
 MODEL_BYTES = 700_000  # a saved comparison model, about
 DRAWING_PNG_BYTES = 14_000  # a canvas drawing as the app keeps it, about
@@ -80,8 +83,9 @@ def samples_zip(pngs: list[bytes], compresslevel: int | None = None) -> bytes:
     """A zip as an export looks: manifest.json, samples/NNNNNN.png (one per PNG), labels.csv naming them all."""
     out, rows = io.BytesIO(), []
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
-        archive.writestr("manifest.json", json.dumps({"format": exchange.FORMAT, "version": exchange.VERSION,
-                                                      "classes": ["a"]}))  # fmt: skip
+        archive.writestr(
+            "manifest.json", json.dumps({"format": exchange.FORMAT, "version": exchange.VERSION, "classes": ["a"]})
+        )
         for number, png in enumerate(pngs):
             name = f"samples/{number:06d}.png"
             archive.writestr(name, png)
@@ -293,7 +297,7 @@ def measure_fallback() -> dict:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "workspaces.sqlite3"
         path.write_bytes(b"this is not a database, just garbage " * 1000)
-        quiet = logging.getLogger("tl_core.workspace")
+        quiet = logging.getLogger("tl_core.storage.workspace")
         level = quiet.level
         quiet.setLevel(logging.CRITICAL)  # it logs the fallback as an error, by design
         try:
@@ -421,33 +425,68 @@ def measure(repeats: int, students: int) -> dict:
 def print_table(result: dict) -> None:
     print(f"Hostile input, medians of {result['repeats']}; {result['machine']}")
     rows = [
-        ("attack zip (5,000 x 1-bit 1024 px) rejected in", f"{result['attack_zip_seconds']:.3f} s",
-         f"CPU {result['attack_zip_cpu_seconds']:.3f} s, {result['attack_zip_images_decoded']} images decoded"),
-        ("worst accepted archive imported in", f"{result['worst_accepted_import_seconds']:.2f} s",
-         f"CPU {result['worst_accepted_import_cpu_seconds']:.2f} s, zip {result['worst_zip_mib']:.1f} MiB"),
-        ("  its PNGs: unpacked / chunks", f"{result['worst_unpacked_mib']:.0f} MiB",
-         f"{result['worst_png_chunks']:,} chunks (limits {result['max_total_mib']:.0f} MiB, "
-         f"{result['max_png_chunks']:,})"),
-        ("  the same without padding", f"{result['worst_unpadded_import_seconds']:.2f} s",
-         f"CPU {result['worst_unpadded_import_cpu_seconds']:.2f} s"),
-        ("  pixel budget / image side limit / its side", f"{result['pixel_budget'] / 1e6:.0f} M px",
-         f"{result['max_image_side']} px / {result['worst_image_side']} px"),
-        ("unlisted 2 MiB entries: tracemalloc peak", f"{result['unlisted_entries_peak_mib']:.1f} MiB",
-         f"zip {result['unlisted_zip_kib']:.0f} KiB"),
-        ("forged 4,096 px canvas PNG refused in", f"{result['forged_canvas_seconds'] * 1000:.1f} ms",
-         f"{result['forged_canvas_images_decoded']} images decoded"),
-        ("fallback database, 8 threads: errors", f"{result['fallback_concurrent_errors']}",
-         f"{result['fallback_concurrent_writes']} writes in {result['fallback_concurrent_seconds']:.2f} s"),
-        (f"quick_check, {result['students']} students' database", f"{result['quick_check_seconds']:.3f} s",
-         f"{result['database_mib']:.0f} MiB"),
-        (f"shared lesson run x {result['shared_run_runs']}: model copies", f"{result['shared_run_copies']}",
-         f"{result['shared_run_database_mib']:.1f} MiB"),
-    ]  # fmt: skip
+        (
+            "attack zip (5,000 x 1-bit 1024 px) rejected in",
+            f"{result['attack_zip_seconds']:.3f} s",
+            f"CPU {result['attack_zip_cpu_seconds']:.3f} s, {result['attack_zip_images_decoded']} images decoded",
+        ),
+        (
+            "worst accepted archive imported in",
+            f"{result['worst_accepted_import_seconds']:.2f} s",
+            f"CPU {result['worst_accepted_import_cpu_seconds']:.2f} s, zip {result['worst_zip_mib']:.1f} MiB",
+        ),
+        (
+            "  its PNGs: unpacked / chunks",
+            f"{result['worst_unpacked_mib']:.0f} MiB",
+            f"{result['worst_png_chunks']:,} chunks (limits {result['max_total_mib']:.0f} MiB, "
+            f"{result['max_png_chunks']:,})",
+        ),
+        (
+            "  the same without padding",
+            f"{result['worst_unpadded_import_seconds']:.2f} s",
+            f"CPU {result['worst_unpadded_import_cpu_seconds']:.2f} s",
+        ),
+        (
+            "  pixel budget / image side limit / its side",
+            f"{result['pixel_budget'] / 1e6:.0f} M px",
+            f"{result['max_image_side']} px / {result['worst_image_side']} px",
+        ),
+        (
+            "unlisted 2 MiB entries: tracemalloc peak",
+            f"{result['unlisted_entries_peak_mib']:.1f} MiB",
+            f"zip {result['unlisted_zip_kib']:.0f} KiB",
+        ),
+        (
+            "forged 4,096 px canvas PNG refused in",
+            f"{result['forged_canvas_seconds'] * 1000:.1f} ms",
+            f"{result['forged_canvas_images_decoded']} images decoded",
+        ),
+        (
+            "fallback database, 8 threads: errors",
+            f"{result['fallback_concurrent_errors']}",
+            f"{result['fallback_concurrent_writes']} writes in {result['fallback_concurrent_seconds']:.2f} s",
+        ),
+        (
+            f"quick_check, {result['students']} students' database",
+            f"{result['quick_check_seconds']:.3f} s",
+            f"{result['database_mib']:.0f} MiB",
+        ),
+        (
+            f"shared lesson run x {result['shared_run_runs']}: model copies",
+            f"{result['shared_run_copies']}",
+            f"{result['shared_run_database_mib']:.1f} MiB",
+        ),
+    ]
     for label, value, note in rows:
         print(f"{label:<48} {value:>10}   {note}")
     print("outcomes:")
-    for key in ("attack_zip_outcome", "worst_accepted_outcome", "worst_unpadded_outcome", "unlisted_outcome",
-                "forged_canvas_outcome"):  # fmt: skip
+    for key in (
+        "attack_zip_outcome",
+        "worst_accepted_outcome",
+        "worst_unpadded_outcome",
+        "unlisted_outcome",
+        "forged_canvas_outcome",
+    ):
         print(f"  {key:<24} {result[key][:100]}")
     if result["fallback_first_error"]:
         print(f"  fallback_first_error     {result['fallback_first_error'][:100]}")

@@ -7,7 +7,7 @@
    0-2) and against raw pixels. This is the number the lesson's step 3 shows.
 2. Saliency: how much more input gradient falls on and next to the ink than elsewhere (median over 46
    hiragana renders, one per class) for each zoo model.
-3. The lesson's demonstrations (tl_core.lesson.DEMOS) and its default lesson: final accuracies, the
+3. The lesson's demonstrations (tl_core.classroom.lesson.DEMOS) and its default lesson: final accuracies, the
    accuracy gain and the speed-up, as step 5 and step 7 compute them.
 4. Interactivity: milliseconds to project 460 samples (feature_space) and to compute one network's
    pictures (saliency + feature maps + filters) for a drawing; medians of 5 calls after a warm-up.
@@ -43,12 +43,15 @@ def _median_ms(call, repeats: int = 5) -> float:
 
 
 def measure() -> dict:
-    from tl_core.activations import feature_maps, first_layer_filters, ink_focus, saliency
-    from tl_core.feature_space import feature_space, neighbour_accuracy, random_backbone
-    from tl_core.lesson import DEMOS, Lesson, speed_and_accuracy
-    from tl_core.tasks import charset_task
-    from tl_core.training import compare, comparison_summary
-    from tl_core.zoo import load_model
+    from dataclasses import asdict
+
+    from tl_core.classroom.lesson import DEMOS, Lesson, speed_and_accuracy
+    from tl_core.inside.activations import feature_maps, first_layer_filters, ink_focus, saliency
+    from tl_core.inside.feature_space import feature_space, neighbour_accuracy, random_backbone
+    from tl_core.models.zoo import load_model
+    from tl_core.training.engine import compare
+    from tl_core.training.results import comparison_summary
+    from tl_core.training.tasks import charset_task
 
     zoo = {name: load_model(name) for name in MODELS}
     tasks = {name: charset_task(name, 1, seed=0) for name in CHARSETS}
@@ -76,7 +79,8 @@ def measure() -> dict:
     for title, lesson in lessons.items():
         result = compare(zoo[lesson.model], lesson.model, lesson.task(), lesson.train)
         numbers = speed_and_accuracy(comparison_summary(result))
-        outcomes[title] = {k: numbers[k] for k in ("transfer_final", "scratch_final", "accuracy_gain", "speedup")}
+        shown = ("transfer_final", "scratch_final", "accuracy_gain", "speedup")
+        outcomes[title] = {name: value for name, value in asdict(numbers).items() if name in shown}
         print(f"  lesson: {title} done", file=sys.stderr, flush=True)
 
     drawing = hiragana.x_eval[0]
@@ -117,8 +121,10 @@ def main() -> int:
     print("\nLessons (seed 0):")
     for title, o in results["lessons"].items():
         speed = f"{o['speedup']:.1f}x" if o["speedup"] else "never matched"
-        print(f"  {title:<52} transfer {o['transfer_final']:.2f}  scratch {o['scratch_final']:.2f}  "
-              f"gain {o['accuracy_gain']:+.2f}  faster {speed}")  # fmt: skip
+        print(
+            f"  {title:<52} transfer {o['transfer_final']:.2f}  scratch {o['scratch_final']:.2f}  "
+            f"gain {o['accuracy_gain']:+.2f}  faster {speed}"
+        )
     print("\nInteractivity, median ms:")
     for what, row in results["timings"].items():
         print(f"  {what:<30} " + "  ".join(f"{name} {ms:.0f}" for name, ms in row.items()))

@@ -36,8 +36,8 @@ def resident_mb() -> float:
 
 def look_inside(models: list, task) -> None:
     """What the pages compute for a run: pictures of each model on a drawing, and its feature space."""
-    from tl_core.activations import feature_maps, first_layer_filters, saliency
-    from tl_core.feature_space import feature_space
+    from tl_core.inside.activations import feature_maps, first_layer_filters, saliency
+    from tl_core.inside.feature_space import feature_space
 
     for model in models:
         saliency(model, task.x_eval[0])
@@ -49,10 +49,11 @@ def look_inside(models: list, task) -> None:
 def soak(cycles: int, strategy: str = "fine-tune-top", inside: bool = False) -> dict:
     import numpy as np
 
-    from tl_core.model_io import model_from_bytes, model_to_bytes
-    from tl_core.tasks import charset_task
-    from tl_core.training import TrainSettings, compare
-    from tl_core.zoo import load_model
+    from tl_core.models.model_io import model_from_bytes, model_to_bytes
+    from tl_core.models.zoo import load_model
+    from tl_core.training.engine import compare
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.tasks import charset_task
 
     pretrained = load_model("compact-gap")
     task = charset_task("kanji-numerals", 2, seed=0, eval_per_class=2)
@@ -103,8 +104,10 @@ def main() -> int:
         if len(rss) > WARM_UP_CYCLES:
             print(f"{'resident memory after cycle 10':<40} {rss[WARM_UP_CYCLES - 1]:>8.1f} MB")
         print(f"{'resident memory after the last cycle':<40} {rss[-1]:>8.1f} MB")
-        print(f"{'growth per cycle after cycle 10':<40} {result['growth_mb_per_cycle_after_10']:>8.2f} MB"
-              f"   (target <= {TARGET_MB_PER_CYCLE} MB: {'ok' if result['ok'] else 'NOT MET'})")  # fmt: skip
+        print(
+            f"{'growth per cycle after cycle 10':<40} {result['growth_mb_per_cycle_after_10']:>8.2f} MB"
+            f"   (target <= {TARGET_MB_PER_CYCLE} MB: {'ok' if result['ok'] else 'NOT MET'})"
+        )
         print(f"{'median seconds per cycle':<40} {result['median_cycle_seconds']:>8.2f} s")
     return 0 if result["ok"] else 1
 

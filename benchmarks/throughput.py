@@ -1,5 +1,7 @@
 """Throughput benchmark: what one comparison job costs the shared trainer, end to end, and where the time goes.
 
+Kept as one file: a benchmark is run as one script, and `--baseline` runs this very file against older code.
+
     .venv/bin/python benchmarks/throughput.py [--seeds 3] [--precision auto|float32|bfloat16] [--no-heavy]
                                               [--baseline REV] [--parity N] [--json]
 
@@ -29,7 +31,8 @@ and compares the final accuracies (`parity`: per precision the median, the mean,
 below 10%): what training in bfloat16 would change.
 
 `--baseline REV` measures the same default job with the code of git revision REV (checked out in a temporary
-worktree, run in a fresh process), in the same invocation: "before" beside "after". Code from before the
+worktree, run in a fresh process), in the same invocation: "before" beside "after"; REV must have tl_core in
+parts (issue 15) and `tl_core.classroom.requests`. Code from before the
 throughput work reports no `eval_s` (it did not time evaluation apart): its `prep_s` is then everything
 besides the two training clocks.
 """
@@ -95,8 +98,8 @@ def _leaves(layer):
 
 def job_flops(lesson, n_train: int, n_eval: int) -> int:
     """Arithmetic of one comparison job: both trainings, their per-epoch evaluations, embeddings."""
-    from tl_core.models import backbone_of
-    from tl_core.transfer import scratch_model
+    from tl_core.models.architectures import backbone_of
+    from tl_core.training.transfer import scratch_model
 
     model = scratch_model(lesson.model, 2)
     full, backbone = forward_flops(model), forward_flops(backbone_of(model))
@@ -111,13 +114,14 @@ def job_flops(lesson, n_train: int, n_eval: int) -> int:
 
 def run_jobs(lessons: list, data_dir: Path) -> list[dict]:
     """Each lesson as one job through a fresh queue, one after another; the numbers of each."""
-    from tl_core.experiments import shared_lesson_work
-    from tl_core.jobs import DONE, JobQueue
-    from tl_core.workspace import WorkspaceStore
-    from tl_core.zoo import load_model
+    from tl_core.classroom.jobs import DONE, JobQueue
+    from tl_core.classroom.requests import LessonRequest, submit
+    from tl_core.models.zoo import load_model
+    from tl_core.storage.workspace import WorkspaceStore
+    from tl_core.training.results import ComparisonSummary
 
     try:  # code from before the throughput work had no start-up warm-up
-        from tl_core.warmup import warm_up
+        from tl_core.classroom.warmup import warm_up
     except ImportError:
         warm_up = None
     warm_up_s = warm_up(lessons[0].model, lessons[0].charset) if warm_up else None
@@ -129,34 +133,34 @@ def run_jobs(lessons: list, data_dir: Path) -> list[dict]:
         if lesson.model not in pretrained:
             pretrained[lesson.model] = load_model(lesson.model)
         workspace = store.workspace(f"throughput-{index}")
-        work = shared_lesson_work(workspace, pretrained[lesson.model], lesson, lesson.model, queue)
+        request = LessonRequest(workspace, pretrained[lesson.model], lesson, lesson.model, 10.0, "train", "throughput")
         cpu_before = time.process_time()
-        job = queue.submit(workspace.name, "comparison", work, estimate_seconds=10.0)
+        job = submit(queue, request)
         while queue.get(job.id).status not in (DONE, "failed", "cancelled"):  # polled like a page polls it
             time.sleep(0.1)
         if job.status != DONE:
             raise RuntimeError(f"job {index} ended {job.status}: {job.error}")
         cpu = time.process_time() - cpu_before
-        _, summary = workspace.latest_run("lesson")
-        transfer, scratch = summary["transfer"], summary["scratch"]
+        summary = workspace.latest_run("lesson", ComparisonSummary.from_json).summary
+        transfer, scratch = summary.transfer, summary.scratch
         wall = job.finished - job.started
         evaluation = None
-        if "eval_seconds" in transfer:
-            evaluation = transfer["eval_seconds"] + scratch["eval_seconds"]
+        if transfer.eval_seconds is not None:
+            evaluation = transfer.eval_seconds + scratch.eval_seconds
         rows.append(
             {
                 "job_wall_s": wall,
                 "job_cpu_s": cpu,
-                "transfer_clock_s": transfer["seconds"],
-                "scratch_clock_s": scratch["seconds"],
+                "transfer_clock_s": transfer.seconds,
+                "scratch_clock_s": scratch.seconds,
                 "eval_s": evaluation,
-                "prep_s": wall - transfer["seconds"] - scratch["seconds"] - (evaluation or 0.0),
-                "transfer_accuracy": transfer["eval_accuracy"][-1],
-                "scratch_accuracy": scratch["eval_accuracy"][-1],
-                "train_size": summary["train_size"],
-                "eval_size": summary["eval_size"],
-                "epochs": summary["epochs"],
-                "seed": summary["seed"],
+                "prep_s": wall - transfer.seconds - scratch.seconds - (evaluation or 0.0),
+                "transfer_accuracy": transfer.final_accuracy,
+                "scratch_accuracy": scratch.final_accuracy,
+                "train_size": summary.train_size,
+                "eval_size": summary.eval_size,
+                "epochs": summary.epochs,
+                "seed": summary.seed,
             }
         )
     for row in rows:
@@ -194,7 +198,7 @@ def summarise(rows: list[dict], lesson, peak: dict) -> dict:
 def default_lessons(seeds: int) -> list:
     from dataclasses import replace
 
-    from tl_core.lesson import Lesson
+    from tl_core.classroom.lesson import Lesson
 
     return [replace(Lesson(), train=replace(Lesson().train, seed=seed)) for seed in range(seeds)]
 
@@ -203,10 +207,10 @@ def heavy_lesson():
     """The heaviest run the Train page allows, cut to the epochs that fit this server's budget per job."""
     from dataclasses import replace
 
-    from tl_core.cost import check_comparison
-    from tl_core.jobs import QueueLimits
-    from tl_core.lesson import Lesson
-    from tl_core.training import TrainSettings
+    from tl_core.classroom.jobs import QueueLimits
+    from tl_core.classroom.lesson import Lesson
+    from tl_core.training.cost import check_comparison
+    from tl_core.training.settings import TrainSettings
 
     settings = TrainSettings(strategy="fine-tune-all", epochs=200)
     n_classes, shots = 80, 20
@@ -229,7 +233,7 @@ def measure(seeds: int, heavy: bool) -> dict:
                 f"{lesson.train.strategy}, {lesson.train.epochs} epochs"
             )
     try:
-        from tl_core.precision import Precision
+        from tl_core.models.precision import Precision
 
         result["precision"] = Precision.from_env().name
     except ImportError:  # code from before the precision setting: float32 throughout
@@ -239,10 +243,10 @@ def measure(seeds: int, heavy: bool) -> dict:
 
 def training_parity(seeds: int) -> dict:
     """Final accuracies of the default lesson over `seeds` seeds, trained in float32 and in mixed bfloat16."""
-    from tl_core.lesson import Lesson
-    from tl_core.precision import Precision
-    from tl_core.training import compare
-    from tl_core.zoo import load_model
+    from tl_core.classroom.lesson import Lesson
+    from tl_core.models.precision import Precision
+    from tl_core.models.zoo import load_model
+    from tl_core.training.engine import compare
 
     lessons = default_lessons(seeds)
     pretrained, task = load_model(Lesson().model), Lesson().task()  # the same samples for every seed

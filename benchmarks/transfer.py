@@ -36,10 +36,11 @@ TARGETS = {
 def measure(seeds: int) -> dict:
     import numpy as np
 
-    from tl_core.models import DEFAULT_MODEL
-    from tl_core.tasks import charset_task
-    from tl_core.training import TrainSettings, compare
-    from tl_core.zoo import load_model
+    from tl_core.models.architectures import DEFAULT_MODEL
+    from tl_core.models.zoo import load_model
+    from tl_core.training.engine import compare
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.tasks import charset_task
 
     pretrained = load_model(DEFAULT_MODEL)
     runs = {"to95": [], "final5": [], "scratch5": [], "advantage1": [], "scratch_final5": []}

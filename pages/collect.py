@@ -3,12 +3,12 @@
 import streamlit as st
 
 from tl_core import EmptyDrawingError
-from tl_core.charsets import CHARSETS, DEFAULT_CHARSET, get_charset
-from tl_core.collect import add_drawing, autofill, drawable_labels
-from tl_core.exchange import MAX_ZIP_BYTES, ImportRejected, export_workspace, import_workspace
+from tl_core.data.charsets import CHARSETS, DEFAULT_CHARSET, get_charset
+from tl_core.data.strokes import has_strokes, stroke_order_picture
 from tl_core.markdown import escape_markdown
-from tl_core.strokes import has_strokes, stroke_order_picture
-from tl_core.workspace import WorkspaceError
+from tl_core.storage.collect import add_drawing, autofill, drawable_labels
+from tl_core.storage.exchange import MAX_ZIP_BYTES, ImportRejected, export_workspace, import_workspace
+from tl_core.storage.workspace import WorkspaceError
 from ui.canvas import clear_canvas, drawing_canvas
 from ui.charts import upscale
 from ui.frame import end_page, require_frame
@@ -50,9 +50,12 @@ if not counts:
     if kind == "A built-in character set":
         names = list(CHARSETS)
         name = st.selectbox(
-            "Character set", names, index=names.index(DEFAULT_CHARSET),
-            format_func=lambda n: CHARSETS[n].title, key="task_charset",
-        )  # fmt: skip
+            "Character set",
+            names,
+            index=names.index(DEFAULT_CHARSET),
+            format_func=lambda n: CHARSETS[n].title,
+            key="task_charset",
+        )
         st.caption(f"{get_charset(name).description}  \n{' '.join(get_charset(name).labels)}")
         if st.button("Use this set", type="primary", key="use_charset"):
             workspace.start_task(list(get_charset(name).labels), charset=name)
@@ -169,9 +172,12 @@ if charset not in CHARSETS and st.button(
 # --- 5. export / import ------------------------------------------------------------------------------
 with st.expander("Export or import this workspace"):
     st.download_button(
-        "Download as zip", data=lambda: export_workspace(workspace), file_name=f"{workspace.name}.zip",
-        mime="application/zip", key="export",
-    )  # fmt: skip
+        "Download as zip",
+        data=lambda: export_workspace(workspace),
+        file_name=f"{workspace.name}.zip",
+        mime="application/zip",
+        key="export",
+    )
     uploader_key = f"import_zip_{st.session_state.setdefault('import_generation', 0)}"
     upload = st.file_uploader(
         f"Import a workspace zip (at most {MAX_ZIP_BYTES // 2**20} MB)", type=["zip"], key=uploader_key

@@ -5,20 +5,21 @@ import numpy as np
 import streamlit as st
 
 from tl_core import list_models
-from tl_core.charsets import CHARSETS
-from tl_core.feature_space import neighbour_accuracy
+from tl_core.data.charsets import CHARSETS
+from tl_core.data.mnist import DIGITS
+from tl_core.inside.feature_space import pixel_neighbour_accuracy
 from tl_core.markdown import escape_markdown
-from tl_core.tasks import TaskError, workspace_task
+from tl_core.training.results import ComparisonSummary
+from tl_core.training.tasks import TaskError, workspace_task
 from ui.canvas import drawn_input
 from ui.frame import end_page, require_frame
-from ui.inside import feature_space_section, network_section
+from ui.inside import feature_space_section
+from ui.network import network_section
 from ui.resources import pretrained_model
 from ui.settings import lesson_from_url, preset
 from ui.workspace import current_workspace, trained_models
 
 require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
-
-DIGITS = [str(digit) for digit in range(10)]
 
 
 def missing_samples(classes: list[str], problem: TaskError) -> str:
@@ -53,13 +54,13 @@ except TaskError as problem:
     end_page()
 
 cards = {card["name"]: card for card in list_models()}
-latest = workspace.latest_run("comparison")
+latest = workspace.latest_run("comparison", ComparisonSummary.from_json)
 if latest is not None:
-    run_id, summary = latest
-    architecture = summary["model"]
+    run_id, summary = latest.id, latest.summary
+    architecture = summary.model
     st.caption(
-        f"Using the models of your latest comparison on the Train page: {summary['model_title']}, "
-        f"{summary['strategy']}, {summary['epochs']} epochs."
+        f"Using the models of your latest comparison on the Train page: {summary.model_title}, "
+        f"{summary.strategy}, {summary.epochs} epochs."
     )
 else:
     preset("inside_model", lesson_from_url(warn=False).model)
@@ -84,13 +85,13 @@ with draw_column:
 with space_column:
     st.subheader("Feature space")
     scratch = (f"{workspace.name} run {run_id} scratch", trained["scratch"]) if trained else None
-    transfer = (trained["transfer"], summary["labels"]) if trained else None  # its guesses join the picture
+    transfer = (trained["transfer"], list(summary.labels)) if trained else None  # its guesses join the picture
     scores = feature_space_section(
         "inside_space", architecture, pretrained, x, y, labels, model_input, scratch, classifier=transfer
     )
 if scores:
     (pretrained_name, pretrained_score), (other_name, other_score) = scores.items()
-    pixel_score = neighbour_accuracy(x.reshape(len(x), -1), y)
+    pixel_score = pixel_neighbour_accuracy(x, y)
     st.info(
         f"A sample's nearest neighbour is the same character {pretrained_score:.0%} of the time in the features "
         f"{pretrained_name}, {other_score:.0%} in the features {other_name}, and {pixel_score:.0%} comparing raw "
@@ -106,5 +107,6 @@ if model_input is None:
     )
 models = {"Digit model": (pretrained, DIGITS)}
 if trained:
-    models |= {"Transfer": (trained["transfer"], summary["labels"]), "Scratch": (trained["scratch"], summary["labels"])}
-network_section("inside_networks", models, np.asarray(image, np.float32))
+    labels_of_run = list(summary.labels)
+    models |= {"Transfer": (trained["transfer"], labels_of_run), "Scratch": (trained["scratch"], labels_of_run)}
+network_section(models, np.asarray(image, np.float32))

@@ -1,5 +1,9 @@
 """The guided lesson: why transfer learning works, in seven steps. Every claim on this page is a number or a
-chart the app has just measured; the settings live in the address, so one link reproduces the lesson."""
+chart the app has just measured; the settings live in the address, so one link reproduces the lesson.
+
+Kept as one module: a page reads top to bottom as the student scrolls it, and its steps share the settings, the
+task and the run; its sections that other pages show too live in ui/ (inside, network, benefits, charts).
+"""
 
 from urllib.parse import urlencode
 
@@ -7,52 +11,53 @@ import numpy as np
 import streamlit as st
 
 from tl_core import list_models
-from tl_core.charsets import CHARSETS
-from tl_core.cost import SweepSize, check_lesson, fitting_sweep
-from tl_core.experiments import lesson_sweep_share_key, shared_lesson_sweep_work, shared_lesson_work
-from tl_core.feature_space import neighbour_accuracy
-from tl_core.jobs import FAILED, FINISHED
-from tl_core.lesson import (
+from tl_core.classroom.jobs import FAILED, FINISHED
+from tl_core.classroom.lesson import (
     DEMOS,
     LESSON_SWEEP_SHOTS,
-    SHOTS_LIMITS,
+    QUERY_KEYS,
     Lesson,
     lesson_key,
     lesson_to_query,
     speed_and_accuracy,
     verdict,
 )
+from tl_core.classroom.requests import LessonRequest, LessonSweepRequest
+from tl_core.data.charsets import CHARSETS
+from tl_core.data.mnist import DIGITS
+from tl_core.inside.feature_space import pixel_neighbour_accuracy
 from tl_core.markdown import escape_markdown
-from tl_core.tasks import Task
-from tl_core.training import LIMITS, TrainSettings
-from tl_core.transfer import STRATEGIES
+from tl_core.training.cost import SweepSize, check_lesson, fitting_sweep
+from tl_core.training.evaluation import better_worse_or_tie
+from tl_core.training.results import ComparisonSummary, SweepSummary
+from tl_core.training.settings import TrainSettings
+from tl_core.training.tasks import Task
+from tl_core.training.transfer import STRATEGIES
 from ui.benefits import faster_and_better, fewer_labels
 from ui.canvas import drawn_input
-from ui.charts import (
-    RUNS,
-    TILE_PX,
-    curve_points,
-    learning_curves,
-    sweep_chart,
-    sweep_seeds,
-    tile,
-    training_and_evaluation,
-)
+from ui.charts import TILE_PX, comparison_curves, learning_curves, sweep_chart, tile, training_and_evaluation
 from ui.downloads import downloads
 from ui.frame import require_frame
-from ui.inside import feature_space_section, network_section
+from ui.inside import feature_space_section
 from ui.job_panel import job_panel
 from ui.mistakes import mistakes_section
+from ui.network import network_section
 from ui.presenter import for_projector, presenter_view
 from ui.resources import pretrained_model, pretrained_predictor, training_queue
-from ui.settings import keep_settings_in_url, lesson_from_url, preset
+from ui.settings import (
+    keep_settings_in_url,
+    lesson_from_url,
+    lesson_from_widgets,
+    preset,
+    preset_from_lesson,
+    setting_input,
+)
 from ui.share import share_block
 from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
 
 require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
-DIGITS = [str(digit) for digit in range(10)]
 STRATEGY_WORDS = {
     "feature-extraction": "keep the digit features as they are and train only a new head",
     "fine-tune-top": "train a new head, then adjust the last block of digit features too",
@@ -73,14 +78,7 @@ def share_link(lesson: Lesson, present: bool = False) -> str:
 
 # --- settings from the address, once per visit -------------------------------------------------------------
 from_url = lesson_from_url()
-for widget, value in {
-    "lesson_model": from_url.model, "lesson_set": from_url.charset, "lesson_shots": from_url.shots,
-    "lesson_strategy": from_url.train.strategy, "lesson_epochs": from_url.train.epochs,
-    "lesson_lr": from_url.train.head_learning_rate, "lesson_ft_lr": from_url.train.fine_tune_learning_rate,
-    "lesson_scratch_lr": from_url.train.scratch_learning_rate, "lesson_aug": from_url.train.augment_copies,
-    "lesson_seed": from_url.train.seed,
-}.items():  # fmt: skip
-    preset(widget, value)
+preset_from_lesson("lesson", from_url, QUERY_KEYS)
 preset("present", st.query_params.get("present") == "1")
 
 present = presenter_view(st.session_state["present"])
@@ -105,7 +103,7 @@ st.markdown(
 # --- 2 --------------------------------------------------------------------------------------------------------
 st.header("2 · Pick a digit model")
 architecture = st.selectbox(
-    "Digit model", list(cards), format_func=lambda name: cards[name]["title"], key="lesson_model"
+    QUERY_KEYS["model"][1].label, list(cards), format_func=lambda name: cards[name]["title"], key="lesson_model"
 )
 card = cards[architecture]
 st.caption(card["description"])
@@ -119,9 +117,9 @@ st.caption(f"Figures from its model card, measured by `{card['command']}` ({card
 st.header("3 · Meet a new script")
 set_column, shots_column = st.columns([2, 1])
 charset = set_column.selectbox(
-    "Characters the digit model never saw", list(CHARSETS), format_func=lambda n: CHARSETS[n].title, key="lesson_set"
+    QUERY_KEYS["set"][1].label, list(CHARSETS), format_func=lambda n: CHARSETS[n].title, key="lesson_set"
 )
-shots = shots_column.number_input("Samples per class", *SHOTS_LIMITS, key="lesson_shots")
+shots = setting_input(shots_column, "lesson", "shots")
 with st.spinner("Rendering the samples…"):
     task = lesson_task(charset, shots, st.session_state["lesson_seed"])
 labels = task.labels
@@ -150,7 +148,7 @@ with space_column:
     )
 if scores:
     pretrained_score, random_score = scores.values()
-    pixel_score = neighbour_accuracy(task.x_eval.reshape(len(task.x_eval), -1), task.y_eval)
+    pixel_score = pixel_neighbour_accuracy(task.x_eval, task.y_eval)
     st.info(
         f"Before any training on {CHARSETS[charset].title.split(' (')[0]}: in the digit model's features, a sample's "
         f"nearest neighbour is the same character **{pretrained_score:.0%}** of the time; in an untrained network's, "
@@ -158,7 +156,7 @@ if scores:
         + (
             "The digit features group the new characters better than the pixels themselves: that head start is "
             "what transfers."
-            if pretrained_score > pixel_score + 0.02
+            if better_worse_or_tie(pretrained_score, pixel_score) == "better"
             else "Here the digit features group them no better than raw pixels do: expect little help from transfer."
         ),
         icon=":material/lightbulb:",
@@ -172,29 +170,16 @@ st.write(
     "never trained on."
 )
 strategy_column, epochs_column, seed_column = st.columns([2, 1, 1])
-strategy = strategy_column.segmented_control("Strategy", STRATEGIES, required=True, key="lesson_strategy")
-epochs = epochs_column.number_input("Epochs", *LIMITS["epochs"], key="lesson_epochs")
-seed = seed_column.number_input(
-    "Seed", *LIMITS["seed"], key="lesson_seed", help="The same seed gives the same samples and curves."
+strategy = strategy_column.segmented_control(
+    QUERY_KEYS["strategy"][1].label, STRATEGIES, required=True, key="lesson_strategy"
 )
+setting_input(epochs_column, "lesson", "epochs")
+setting_input(seed_column, "lesson", "seed")
 strategy_column.caption(f"Transfer will {STRATEGY_WORDS[strategy]}.")
 with st.expander("Learning rates and augmentation"):
-    rate_columns = st.columns(4)
-    head_rate = rate_columns[0].number_input(
-        "Head learning rate", *LIMITS["head_learning_rate"], format="%.4f", key="lesson_lr"
-    )
-    fine_rate = rate_columns[1].number_input(
-        "Fine-tune learning rate", *LIMITS["fine_tune_learning_rate"], format="%.5f", key="lesson_ft_lr"
-    )
-    scratch_rate = rate_columns[2].number_input(
-        "Scratch learning rate", *LIMITS["scratch_learning_rate"], format="%.4f", key="lesson_scratch_lr"
-    )
-    copies = rate_columns[3].number_input("Augmented copies", *LIMITS["augment_copies"], key="lesson_aug")
-train = TrainSettings(
-    strategy=strategy, epochs=epochs, head_learning_rate=head_rate, fine_tune_learning_rate=fine_rate,
-    scratch_learning_rate=scratch_rate, augment_copies=copies, seed=seed,
-).clamped()  # fmt: skip
-lesson = Lesson(model=architecture, charset=charset, shots=shots, train=train)
+    for column, key in zip(st.columns(4), ("lr", "ft_lr", "scratch_lr", "aug"), strict=True):
+        setting_input(column, "lesson", key)
+lesson = lesson_from_widgets("lesson", QUERY_KEYS)
 keep_settings_in_url(lesson)
 if present != (st.query_params.get("present") == "1"):
     if present:
@@ -209,17 +194,8 @@ def submit_lesson(which: Lesson, place: str, title: str) -> None:
         model = pretrained_model(which.model)
 
     # Shared: students who press Train on the same lesson while it waits or runs join this one training.
-    work = shared_lesson_work(workspace, model, which, cards[which.model]["title"], queue)
-    classes = len(CHARSETS[which.charset].labels)  # the live curves' chance level
-    submit_job(
-        workspace.name,
-        "lesson",
-        work,
-        check_lesson(which, queue.limits.max_job_seconds).seconds,
-        place,
-        details={"epochs": which.train.epochs, "place": place, "title": title, "classes": classes},
-        share_key=lesson_key(which),
-    )
+    estimate = check_lesson(which, queue.limits.max_job_seconds).seconds
+    submit_job(LessonRequest(workspace, model, which, cards[which.model]["title"], estimate, place, title), place)
     st.rerun()
 
 
@@ -256,18 +232,19 @@ if job is not None and job.status == FAILED and job.kind.startswith("lesson"):
 
 # --- 5 --------------------------------------------------------------------------------------------------------
 st.header("5 · Compare: the three promises, measured")
-found = workspace.latest_run_with("lesson", "lesson_key", key)
+found = workspace.latest_run_with("lesson", "lesson_key", key, ComparisonSummary.from_json)
 if found is None:
     st.info("Press **Train both models** in step 4: the results of these exact settings appear here.")
-    if (previous := workspace.latest_run("lesson")) is not None and "lesson" in previous[1]:
+    previous = workspace.latest_run("lesson", ComparisonSummary.from_json)
+    if previous is not None and previous.summary.lesson:
         st.link_button(
             "Your last lesson run used other settings: open it",
-            f"?{urlencode({'workspace': workspace.name, **previous[1]['lesson']})}",
+            f"?{urlencode({'workspace': workspace.name, **previous.summary.lesson})}",
             icon=":material/history:",
         )
 else:
-    run_id, summary = found
-    chance = 1 / len(summary["labels"])
+    run_id, summary = found.id, found.summary
+    chance = 1 / len(summary.labels)
     x_axis = st.segmented_control(
         "Plot against",
         ["epoch", "seconds"],
@@ -276,14 +253,12 @@ else:
         key="lesson_x_axis",
         help="Epochs, as you watched them train; or training seconds, which shows how much sooner transfer got there.",
     )
-    curves = learning_curves(
-        {w: curve_points(summary[w]) for w in RUNS}, x_axis, 460 if present else 380, chance=chance
-    )
+    curves = learning_curves(comparison_curves(summary), x_axis, 460 if present else 380, chance=chance)
     st.plotly_chart(for_projector(curves, present), key="lesson_curves")
     st.markdown(f"**{verdict(summary)}**")
     faster, better, fewer = st.columns(3)
     faster_and_better(faster, better, summary)
-    sweep_found = workspace.latest_run_with("lesson-sweep", "lesson_key", key)
+    sweep_found = workspace.latest_run_with("lesson-sweep", "lesson_key", key, SweepSummary.from_json)
     if sweep_found is None:
         fewer.metric("Fewer labels", "?")
         sweep_fit = fitting_sweep(
@@ -316,22 +291,14 @@ else:
             with st.spinner("Loading the pretrained model…"):
                 model = pretrained_model(lesson.model)
             # Shared like Train: the class pressing "Measure it" on the same lesson waits for one sweep.
-            submit_job(
-                workspace.name,
-                "lesson-sweep",
-                shared_lesson_sweep_work(workspace, model, lesson, queue, shots_run),
-                sweep_fit.seconds,
-                "sweep",
-                details={"place": "sweep", "title": "Measuring how many labels each model needs"},
-                share_key=lesson_sweep_share_key(lesson, shots_run),
-            )
+            submit_job(LessonSweepRequest(workspace, model, lesson, sweep_fit.seconds, shots_run), "sweep")
             st.rerun()
         show_refusal("sweep")
         running_here("sweep")
     else:
-        sweep = sweep_found[1]
+        sweep = sweep_found.summary
         fewer_labels(fewer, sweep)
-        seeds = sweep_seeds(sweep)
+        seeds = sweep.seeds_per_point
         measured = "one run per point" if seeds == 1 else f"the mean of {seeds} seeds per point"
         with st.expander(f"The labels check: final accuracy against samples per class ({measured})"):
             st.plotly_chart(for_projector(sweep_chart(sweep, chance), present), key="lesson_sweep_chart")
@@ -359,9 +326,8 @@ else:
     st.write(f"{shown}, as the digit model, the transfer model and the scratch model see it.")
     if model_input is None:
         st.caption("Draw a character in step 3 to look at your own.")
-    trained = trained_models(workspace, found[0])
+    trained = trained_models(workspace, found.id)
     network_section(
-        "lesson_inside",
         {
             "Digit model": (pretrained, DIGITS),
             "Transfer": (trained["transfer"], labels),
@@ -380,7 +346,8 @@ for demo_column, demo in zip(st.columns(len(DEMOS), gap="large"), DEMOS.values()
             f"{demo.why} ({cards[demo.lesson.model]['title']}, {CHARSETS[demo.lesson.charset].title}, "
             f"{demo.lesson.shots} per class, {demo.lesson.train.strategy}, {demo.lesson.train.epochs} epochs.)"
         )
-        demo_run = workspace.latest_run_with("lesson", "lesson_key", lesson_key(demo.lesson))
+        demo_key = lesson_key(demo.lesson)
+        demo_run = workspace.latest_run_with("lesson", "lesson_key", demo_key, ComparisonSummary.from_json)
         demo_fits = check_lesson(demo.lesson, queue.limits.max_job_seconds).fits
         if st.button("Show me", key=f"demo_{demo.name}", icon=":material/science:", disabled=busy or not demo_fits):
             submit_lesson(demo.lesson, f"demo-{demo.name}", demo.title)
@@ -390,16 +357,16 @@ for demo_column, demo in zip(st.columns(len(DEMOS), gap="large"), DEMOS.values()
         if running_here(f"demo-{demo.name}"):
             continue
         if demo_run is not None:
-            demo_summary = demo_run[1]
+            demo_summary = demo_run.summary
             numbers = speed_and_accuracy(demo_summary)
             st.markdown(f"**{verdict(demo_summary)}**")
             st.caption(
-                f"Transfer {numbers['transfer_final']:.0%} in {demo_summary['transfer']['seconds']:.1f} s, scratch "
-                f"{numbers['scratch_final']:.0%} in {demo_summary['scratch']['seconds']:.1f} s."
+                f"Transfer {numbers.transfer_final:.0%} in {demo_summary.transfer.seconds:.1f} s, scratch "
+                f"{numbers.scratch_final:.0%} in {demo_summary.scratch.seconds:.1f} s."
             )
             st.plotly_chart(
                 for_projector(
-                    learning_curves({w: curve_points(demo_summary[w]) for w in ("transfer", "scratch")}, "epoch", 280),
+                    learning_curves(comparison_curves(demo_summary), "epoch", 280),
                     present,
                 ),
                 key=f"demo_curves_{demo.name}",

@@ -5,26 +5,26 @@ import time
 import numpy as np
 import streamlit as st
 
-from tl_core import EmptyDrawingError, canvas_to_input, list_models
-from tl_core.charsets import CHARSETS, DEFAULT_CHARSET, get_charset
-from tl_core.collect import autofill
-from tl_core.cost import SweepSize, check_comparison, fitting_sweep
-from tl_core.evaluation import describe, predict_in_batches, top_k
-from tl_core.experiments import comparison_work, sweep_work
-from tl_core.jobs import CANCELLED, FAILED, FINISHED
-from tl_core.lesson import RUN_KEYS, Lesson
+from tl_core import list_models
+from tl_core.classroom.jobs import CANCELLED, FAILED, FINISHED
+from tl_core.classroom.lesson import QUERY_KEYS, RUN_KEYS
+from tl_core.classroom.requests import ComparisonRequest, SweepRequest
+from tl_core.data.charsets import CHARSETS, DEFAULT_CHARSET, get_charset
 from tl_core.markdown import escape_markdown
-from tl_core.sweep import SEEDS
-from tl_core.tasks import Task, TaskError, sweep_task_maker, workspace_task
-from tl_core.training import LIMITS, TrainSettings
-from tl_core.transfer import STRATEGIES
+from tl_core.models.batches import predict_in_batches
+from tl_core.storage.collect import autofill
+from tl_core.training.cost import SweepSize, check_comparison, fitting_sweep
+from tl_core.training.evaluation import describe, top_k
+from tl_core.training.results import COMPARISON_MODELS, ComparisonSummary, SweepSummary
+from tl_core.training.sweep import SEEDS
+from tl_core.training.tasks import Task, TaskError, sweep_task_maker, workspace_task
+from tl_core.training.transfer import STRATEGIES
 from ui.benefits import percentage_points
-from ui.canvas import drawing_canvas
+from ui.canvas import drawing_canvas, model_input_of
 from ui.charts import (
     RUN_COLOURS,
-    RUNS,
+    comparison_curves,
     confusion_heatmap,
-    curve_points,
     learning_curves,
     sweep_chart,
     top_k_bars,
@@ -35,34 +35,24 @@ from ui.frame import end_page, require_frame
 from ui.job_panel import job_panel
 from ui.mistakes import mistakes_section
 from ui.resources import pretrained_model, training_queue
-from ui.settings import keep_settings_in_url, lesson_from_url, preset
+from ui.settings import keep_settings_in_url, lesson_from_url, lesson_from_widgets, preset_from_lesson, setting_input
 from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
 
 require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
-ADVANCED = [  # (TrainSettings field, label, number format); bounds come from LIMITS
-    ("head_learning_rate", "Head learning rate", "%.4f"),
-    ("scratch_learning_rate", "Scratch learning rate", "%.4f"),
-    ("fine_tune_learning_rate", "Fine-tune learning rate", "%.5f"),
-    ("augment_copies", "Augmented copies per sample", None),
-    ("seed", "Seed", None),
-]
-STRATEGY_HELP = {
-    "feature-extraction": "Backbone frozen; only a new head learns, on features computed once. The fastest.",
-    "fine-tune-top": "The new head first, then the backbone's last block too, at a low learning rate.",
-    "fine-tune-all": "Every layer learns at a low learning rate; batch norm keeps its digit statistics.",
-}
+ADVANCED = ("lr", "scratch_lr", "ft_lr", "aug", "seed")  # under "Learning rates, augmentation, seed"
 
 
-def mistakes_section_and_matrices(summary: dict, task: Task) -> None:
+def mistakes_section_and_matrices(summary: ComparisonSummary, task: Task) -> None:
     """Accuracy per character, the most-confused pairs with the drawings misread, full-width confusion matrices."""
-    labels = summary["labels"]
+    labels = list(summary.labels)
     with st.expander("Accuracy per character, and the pairs each model mixes up most"):
         mistakes_section(summary, task, "train")
     with st.expander("Confusion matrices (rows: true class, columns: predicted)"):
-        for tab, which in zip(st.tabs([which.capitalize() for which in RUNS]), RUNS, strict=True):
-            matrix = summary["confusion"][which]
+        tabs = st.tabs([which.capitalize() for which in COMPARISON_MODELS])
+        for tab, which in zip(tabs, COMPARISON_MODELS, strict=True):
+            matrix = summary.confusion[which]
             correct = sum(matrix[i][i] for i in range(len(matrix)))
             title = f"{which}: {correct} of {sum(map(sum, matrix))} right"
             tab.plotly_chart(confusion_heatmap(matrix, labels, title), key=f"confusion_{which}")
@@ -106,30 +96,25 @@ preparing.empty()
 # --- settings (kept in the address: a link opens the same choices) -------------------------------------
 cards = {card["name"]: card for card in list_models()}
 from_url = lesson_from_url(keys=RUN_KEYS)  # the set and shots are the workspace's
-preset("train_model", from_url.model)
-preset("train_strategy", from_url.train.strategy)
-preset("train_epochs", from_url.train.epochs)
-for name, *_ in ADVANCED:
-    preset(f"setting_{name}", getattr(from_url.train, name))
+preset_from_lesson("train", from_url, RUN_KEYS)
 model_column, strategy_column, epochs_column = st.columns([1.2, 1.6, 0.8])
 architecture = model_column.selectbox(
-    "Pretrained digit model", list(cards), format_func=lambda name: cards[name]["title"], key="train_model"
+    QUERY_KEYS["model"][1].label, list(cards), format_func=lambda name: cards[name]["title"], key="train_model"
 )
 strategy = strategy_column.segmented_control(
-    "Strategy",
+    QUERY_KEYS["strategy"][1].label,
     STRATEGIES,
     required=True,
     key="train_strategy",
-    help="\n\n".join(f"**{name}**: {text}" for name, text in STRATEGY_HELP.items()),
+    help=QUERY_KEYS["strategy"][1].help,
 )
-epochs = epochs_column.number_input("Epochs", *LIMITS["epochs"], key="train_epochs")
+setting_input(epochs_column, "train", "epochs")
 with st.expander("Learning rates, augmentation, seed"):
-    advanced = {}
-    for column, (name, label, number_format) in zip(st.columns(len(ADVANCED)), ADVANCED, strict=True):
-        low, high = LIMITS[name]
-        advanced[name] = column.number_input(label, low, high, format=number_format, key=f"setting_{name}")
-settings = TrainSettings(strategy=strategy, epochs=epochs, **advanced).clamped()
-keep_settings_in_url(Lesson(model=architecture, train=settings), RUN_KEYS)
+    for column, key in zip(st.columns(len(ADVANCED)), ADVANCED, strict=True):
+        setting_input(column, "train", key)
+chosen = lesson_from_widgets("train", RUN_KEYS)
+settings = chosen.train
+keep_settings_in_url(chosen, RUN_KEYS)
 
 st.caption(f"{len(task.labels)} classes · {len(task.x_train)} training samples · evaluated on {task.eval_source}")
 if task.warning:
@@ -154,9 +139,10 @@ pressed = st.button(
 if (pressed or st.session_state.pop("train_requested", False)) and check.fits and not busy:
     with st.spinner("Loading the pretrained model…"):
         pretrained = pretrained_model(architecture)
-    work = comparison_work(workspace, pretrained, architecture, cards[architecture]["title"], task, settings, queue)
-    details = {"epochs": settings.epochs, "classes": len(task.labels)}  # the live curves' chance level
-    if submit_job(workspace.name, "comparison", work, check.seconds, "train", details=details):
+    title = cards[architecture]["title"]
+    if submit_job(
+        ComparisonRequest(workspace, pretrained, architecture, title, task, settings, check.seconds), "train"
+    ):
         st.rerun()  # redraw the page as busy: the Train button disabled, the live panel in place
 show_refusal("train")
 chart = st.empty()
@@ -172,23 +158,23 @@ elif job is not None and job.status in (FAILED, CANCELLED) and time.monotonic() 
         st.info("The training was cancelled; nothing of it was kept.")
 
 # --- the latest comparison in this workspace ------------------------------------------------------------
-latest = workspace.latest_run("comparison")
+latest = workspace.latest_run("comparison", ComparisonSummary.from_json)
 if latest is None:
     if not busy:
         chart.info("Press **Train both models**: the curves appear here as the models learn.")
     end_page()
-run_id, summary = latest
-curves = {which: curve_points(summary[which]) for which in RUNS}
-chance = 1 / len(summary["labels"])
+run_id, summary = latest.id, latest.summary
+curves = comparison_curves(summary)
+chance = 1 / len(summary.labels)
 if not busy:
     chart.plotly_chart(learning_curves(curves, x_axis, chance=chance), key="curves")
 st.markdown(f"**{describe(summary)}**")
 st.caption(
-    f"Last run: {summary['model_title']}, {summary['strategy']}, {summary['epochs']} epochs, seed {summary['seed']}, "
-    f"{summary['train_size']} samples, evaluated on {summary['eval_source']}."
+    f"Last run: {summary.model_title}, {summary.strategy}, {summary.epochs} epochs, seed {summary.seed}, "
+    f"{summary.train_size} samples, evaluated on {summary.eval_source}."
 )
-if summary.get("warning"):
-    st.warning(summary["warning"])
+if summary.warning:
+    st.warning(summary.warning)
 with st.expander("Training against evaluation: accuracy and loss per epoch"):
     st.plotly_chart(training_and_evaluation(summary, x_axis, chance), key="train_and_eval")
     st.caption(
@@ -208,23 +194,16 @@ with draw_column:
     drawing = drawing_canvas("train_canvas")
 if drawing is None:
     answer_columns[0].info("Draw one of your characters to see what each model thinks it is.")
-else:
-    try:
-        model_input = canvas_to_input(drawing)
-    except EmptyDrawingError as empty:
-        answer_columns[0].info(str(empty))
-    except ValueError as bad:
-        answer_columns[0].warning(f"That drawing could not be read: {escape_markdown(bad)}")
-    else:
-        for column, which in zip(answer_columns, ("transfer", "scratch"), strict=True):
-            probabilities = predict_in_batches(cached[which], model_input[None])[0]
-            predictions = top_k(probabilities, summary["labels"], 5)
-            guess = escape_markdown(predictions[0][0])  # a metric's value is Markdown too
-            column.metric(which.capitalize(), guess, help="top guess; bars: the five most likely")
-            column.plotly_chart(top_k_bars(predictions, RUN_COLOURS[which]), key=f"top5_{which}")
+elif (model_input := model_input_of(drawing, answer_columns[0])) is not None:
+    for column, which in zip(answer_columns, COMPARISON_MODELS, strict=True):
+        probabilities = predict_in_batches(cached[which], model_input[None])[0]
+        predictions = top_k(probabilities, list(summary.labels), 5)
+        guess = escape_markdown(predictions[0][0])  # a metric's value is Markdown too
+        column.metric(which.capitalize(), guess, help="top guess; bars: the five most likely")
+        column.plotly_chart(top_k_bars(predictions, RUN_COLOURS[which]), key=f"top5_{which}")
 
 # --- where each model goes wrong ------------------------------------------------------------------------
-if summary["eval_size"]:
+if summary.eval_size:
     mistakes_section_and_matrices(summary, task)
 
 # --- data efficiency -------------------------------------------------------------------------------------
@@ -262,17 +241,17 @@ else:
     if st.button("Run the sweep", key="sweep", icon=":material/insights:", disabled=busy):
         with st.spinner("Loading the pretrained model…"):
             pretrained = pretrained_model(architecture)
-        work = sweep_work(workspace, pretrained, architecture, cards[architecture]["title"], settings, size, queue)
-        submit_job(workspace.name, "sweep", work, sweep_fit.seconds, "sweep")
+        title = cards[architecture]["title"]
+        submit_job(SweepRequest(workspace, pretrained, architecture, title, settings, size, sweep_fit.seconds), "sweep")
         st.rerun()
     show_refusal("sweep")
-if (latest_sweep := workspace.latest_run("sweep")) is not None:
-    sweep = latest_sweep[1]
+if (latest_sweep := workspace.latest_run("sweep", SweepSummary.from_json)) is not None:
+    sweep = latest_sweep.summary
     st.plotly_chart(sweep_chart(sweep), key="sweep_chart")
-    gaps = np.array(sweep["transfer"]["mean"]) - np.array(sweep["scratch"]["mean"])
+    gaps = np.array(sweep.transfer.mean) - np.array(sweep.scratch.mean)
     largest, smallest = int(gaps.argmax()), int(gaps.argmin())
     st.caption(
-        f"{sweep['model_title']}, {sweep['strategy']}, {sweep['epochs']} epochs. Largest gain from transfer: "
-        f"{percentage_points(gaps[largest])} at {sweep['shots'][largest]} per class; smallest: "
-        f"{percentage_points(gaps[smallest])} at {sweep['shots'][smallest]} per class (of eval accuracy)."
+        f"{sweep.model_title}, {sweep.strategy}, {sweep.epochs} epochs. Largest gain from transfer: "
+        f"{percentage_points(gaps[largest])} at {sweep.shots[largest]} per class; smallest: "
+        f"{percentage_points(gaps[smallest])} at {sweep.shots[smallest]} per class (of eval accuracy)."
     )

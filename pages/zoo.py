@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from tl_core import EmptyDrawingError, canvas_to_input, list_models
-from tl_core.confidence import read_prediction
-from tl_core.digit_styles import STYLE_DESCRIPTIONS, STYLES, StyleAccuracy
-from tl_core.markdown import escape_markdown
-from tl_core.personal import latest_personal
-from tl_core.workspace import Workspace
-from ui.canvas import drawing_canvas
+from tl_core import list_models
+from tl_core.data.digit_styles import STYLE_DESCRIPTIONS, STYLES, StyleAccuracy
+from tl_core.data.mnist import DIGITS
+from tl_core.models.confidence import read_prediction
+from tl_core.storage.workspace import Workspace
+from tl_core.training.personal import latest_personal
+from ui.canvas import drawing_canvas, model_input_of
 from ui.charts import probability_bars, upscale
 from ui.frame import end_page, require_frame
 from ui.personal import correction_choice, personal_predictor, teach_section
@@ -18,8 +18,6 @@ from ui.settings import keep_in_url, start_from_url
 from ui.workspace import current_workspace
 
 require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
-
-DIGIT_LABELS = [str(digit) for digit in range(10)]
 
 st.title("Digit model zoo")
 st.write(
@@ -87,13 +85,8 @@ def show_prediction(drawing, chosen: str, card: dict, workspace: Workspace, pers
     if drawing is None:
         st.info("Draw a digit on the canvas: the prediction appears when you lift the pen.")
         return
-    try:
-        model_input = canvas_to_input(drawing)
-    except EmptyDrawingError as empty:
-        st.info(str(empty))
-        return
-    except ValueError as bad_image:
-        st.warning(f"That drawing could not be read: {escape_markdown(bad_image)}")
+    model_input = model_input_of(drawing)
+    if model_input is None:
         return
 
     with st.spinner(f"Loading {card['title']} (the first time takes a few seconds while TensorFlow starts)…"):
@@ -101,13 +94,13 @@ def show_prediction(drawing, chosen: str, card: dict, workspace: Workspace, pers
         predict = personal_predictor(workspace, personal_run) if personal else pretrained_predictor(chosen)
     probabilities = predict(model_input)[0]
 
-    reading = read_prediction(probabilities, DIGIT_LABELS)
+    reading = read_prediction(probabilities, DIGITS)
     answer_column, seen_column = st.columns([1, 1])
     with answer_column:
         show_reading(reading, card["title"], personal)
     seen_column.image(upscale(model_input), caption="What the model sees (28×28)", clamp=True)
     correction_choice(workspace, chosen, "zoo_canvas", drawing, model_input, reading.best)
-    st.plotly_chart(probability_bars(probabilities, DIGIT_LABELS), key="zoo_probabilities")
+    st.plotly_chart(probability_bars(probabilities, DIGITS), key="zoo_probabilities")
 
 
 workspace = current_workspace()

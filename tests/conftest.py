@@ -25,6 +25,6 @@ def data_dir(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def mnist():
-    from tl_core.data import load_mnist_split
+    from tl_core.data.mnist import load_mnist_split
 
     return load_mnist_split()

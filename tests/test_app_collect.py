@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.confined import run_confined
-from tl_core.workspace import WorkspaceStore
+from tl_core.storage.workspace import WorkspaceStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -71,11 +71,27 @@ def test_a_refresh_finds_the_workspace_from_the_url(data_dir):
     assert at.query_params["workspace"] in ("kept", ["kept"])
 
 
-def test_an_invalid_workspace_name_in_the_url_starts_a_new_workspace(data_dir):
-    at = open_collect("../../etc/passwd")
+def test_an_invalid_workspace_name_in_the_url_starts_a_new_workspace(tmp_path, monkeypatch):
+    """`?workspace=../../etc/passwd` is refused before anything is stored or written: the tab gets a new workspace,
+    the address says so, and nothing appears where the name points from the data directory, or anywhere else."""
+    data_dir = tmp_path / "srv" / "app" / "data"  # deep enough that ../../ from it stays inside this test's folder
+    data_dir.mkdir(parents=True)
+    monkeypatch.setenv("TL_DATA_DIR", str(data_dir))
+    asked = "../../etc/passwd"
+    where_it_points = tmp_path / "srv" / "etc" / "passwd"
+    assert (data_dir / asked).resolve() == where_it_points.resolve()
+
+    at = open_collect(asked)
     name = at.session_state["workspace"]
-    assert name.startswith("ws-")
-    assert not (data_dir / "etc").exists()
+    assert name.startswith("ws-") and at.query_params["workspace"] in (name, [name])
+    assert any("is not a valid workspace name" in toast.value for toast in at.toast)
+    stored_names = [info.name for info in WorkspaceStore(data_dir / "workspaces.sqlite3").list_workspaces()]
+    assert stored_names == [name]  # the asked-for name was never stored, not even as an empty workspace
+    assert not where_it_points.parent.exists()
+    outside = [
+        path for path in tmp_path.rglob("*") if path not in data_dir.parents and data_dir not in (path, *path.parents)
+    ]
+    assert outside == []  # everything the app wrote is inside its data directory
 
 
 def test_a_corrupt_database_is_reported_and_the_page_keeps_working_in_memory(data_dir):
@@ -125,7 +141,7 @@ def test_a_full_disk_while_auto_filling_shows_a_message_and_stores_nothing(tmp_p
     result = run_confined(
         "import json, os, sys\n"
         "from streamlit.testing.v1 import AppTest\n"
-        "from tl_core.workspace import WorkspaceStore\n"
+        "from tl_core.storage.workspace import WorkspaceStore\n"
         f"at = AppTest.from_file({APP!r}, default_timeout=120)\n"
         "at.query_params['workspace'] = 'full-disk'\n"
         "at.switch_page('pages/collect.py').run()\n"

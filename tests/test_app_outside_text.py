@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tl_core.jobs import FAILED, FAILED_ON_SERVER
+from tl_core.classroom.jobs import FAILED, FAILED_ON_SERVER
+from tl_core.data.png import encode_png
 from tl_core.markdown import escape_markdown
-from tl_core.workspace import WorkspaceStore, encode_png
+from tl_core.storage.workspace import WorkspaceStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CRAFTED = "[Log in again](http://example.invalid)"  # a link, if it reached Markdown unescaped
@@ -34,8 +35,11 @@ def literal_only(body: str, text: str = CRAFTED) -> bool:
 
 def markdown_bodies(at) -> list[str]:
     """Every Markdown body on the page that could carry outside text: text, messages, labels, captions."""
-    bodies = [element.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "toast")
-              for element in getattr(at, kind)]  # fmt: skip
+    bodies = [
+        element.value
+        for kind in ("markdown", "caption", "warning", "error", "info", "success", "toast")
+        for element in getattr(at, kind)
+    ]
     bodies += [button.label for button in at.button]
     bodies += [caption for image in at.get("image") for caption in image.captions]
     return bodies

@@ -12,16 +12,17 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tl_core.digit_styles import render_style
-from tl_core.personal import (
+from tl_core.data.digit_styles import render_style
+from tl_core.data.png import encode_png
+from tl_core.data.preprocess import canvas_to_input
+from tl_core.storage.workspace import DB_FILE, WorkspaceStore
+from tl_core.training.personal import (
     MIN_CORRECTIONS,
     PersonalEvaluation,
     latest_personal,
     personal_card_markdown,
     personal_verdict,
 )
-from tl_core.preprocess import canvas_to_input
-from tl_core.workspace import DB_FILE, WorkspaceStore, encode_png
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MODEL = "deep-bn"  # still reads only MNIST's plain 1 (its flag-1s: 62%); the default model reads them now
@@ -64,7 +65,7 @@ def texts(at) -> str:
 def correcting_script():
     import streamlit as st
 
-    from tl_core.preprocess import canvas_to_input
+    from tl_core.data.preprocess import canvas_to_input
     from ui.personal import correction_choice
     from ui.workspace import current_workspace
 
@@ -81,7 +82,7 @@ def test_choosing_the_right_digit_keeps_the_drawing_once(workspace):
     choice = at.button_group(key="zoo_canvas_correction_0")
     assert choice.label == "Wrong? It is a:" and choice.value is None
 
-    choice.set_value(1).run()
+    choice.set_value("1").run()
     assert not at.exception, at.exception
     kept = workspace.corrections(MODEL)
     assert [c.digit for c in kept] == [1] and kept[0].image.shape == (28, 28)
@@ -100,7 +101,7 @@ def test_choosing_the_digit_the_model_gave_keeps_nothing(workspace):
     at.session_state["workspace"] = workspace.name
     at.session_state["drawing"] = flag_ones(1, seed=5)[0]
     at.run()
-    at.button_group(key="zoo_canvas_correction_0").set_value(7).run()
+    at.button_group(key="zoo_canvas_correction_0").set_value("7").run()
     assert not at.exception, at.exception
     assert workspace.corrections(MODEL) == []
     assert [t.value for t in at.toast] == ["That is what the model read: a 7. Nothing to correct."]

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tl_core.collect import autofill
+from tl_core.data.png import encode_png
 from tl_core.markdown import escape_markdown
-from tl_core.workspace import WorkspaceStore, encode_png
+from tl_core.storage.collect import autofill
+from tl_core.storage.workspace import WorkspaceStore
+from tl_core.training.results import ComparisonSummary
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.slow
@@ -78,12 +80,12 @@ def test_training_streams_both_curves_and_keeps_the_run(store):
     assert not at.exception, at.exception
     wait_for_comparison(at, workspace)
 
-    run = workspace.latest_run("comparison")
+    run = workspace.latest_run("comparison", ComparisonSummary.from_json)
     assert run is not None
-    _, summary = run
-    assert len(summary["transfer"]["eval_accuracy"]) == len(summary["scratch"]["eval_accuracy"]) == 3
-    assert summary["labels"] == list("一二三四五六七八九十") and summary["eval_size"] == 100
-    assert set(workspace.run_models(run[0])) == {"transfer", "scratch"}
+    summary = run.summary
+    assert len(summary.transfer.eval_accuracy) == len(summary.scratch.eval_accuracy) == 3
+    assert summary.labels == tuple("一二三四五六七八九十") and summary.eval_size == 100
+    assert set(workspace.run_models(run.id)) == {"transfer", "scratch"}
     texts = " ".join(block.value for block in at.markdown)
     assert "After 3 epochs: transfer" in texts
     assert any("Draw one of your characters" in info.value for info in at.info)
@@ -140,7 +142,7 @@ def test_training_streams_both_curves_and_keeps_the_run(store):
 def test_the_page_says_what_it_prepares_before_rendering_the_evaluation_samples(store, monkeypatch):
     """The first visit renders the fresh evaluation samples (~1.4 s): a notice comes first, not a blank area.
     Checked by stopping inside the slow call; on a normal visit the notice is gone once the task is ready."""
-    import tl_core.tasks
+    import tl_core.training.tasks
 
     workspace = store.workspace("first")
     workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
@@ -152,7 +154,7 @@ def test_the_page_says_what_it_prepares_before_rendering_the_evaluation_samples(
     def interrupted(workspace, seed=0):
         raise RuntimeError("stopped while rendering")
 
-    monkeypatch.setattr(tl_core.tasks, "workspace_task", interrupted)
+    monkeypatch.setattr(tl_core.training.tasks, "workspace_task", interrupted)
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params["workspace"] = "first"
     at.switch_page("pages/train.py").run()
@@ -178,23 +180,80 @@ def test_one_class_only_gets_a_clear_message(store):
     assert workspace.counts() == before
 
 
+KANJI_NUMERALS = list("一二三四五六七八九十")
+
+
+@pytest.fixture
+def engine_calls(monkeypatch):
+    """The settings each comparison of a kanji-numerals workspace hands to the engine's `compare`, which then
+    trains nothing: it notes them and fails the job at once (the page shows the job's error like any other).
+    Any other comparison (the server's warm-up, on noise) trains as usual."""
+    import tl_core.classroom.experiments
+
+    calls, compare = [], tl_core.classroom.experiments.compare
+
+    def noted(pretrained_model, architecture, task, settings, *rest):
+        if list(task.labels) != KANJI_NUMERALS:
+            return compare(pretrained_model, architecture, task, settings, *rest)
+        calls.append(settings)
+        raise RuntimeError("stopped by the test before any training")
+
+    monkeypatch.setattr(tl_core.classroom.experiments, "compare", noted)
+    return calls
+
+
+def engine_epochs(calls, seconds=60):
+    """The epochs of every comparison the engine was asked for, once the queue's worker has asked."""
+    deadline = time.monotonic() + seconds
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [settings.epochs for settings in calls]
+
+
 @pytest.mark.parametrize("epochs", [0, -5, 10**6])
-def test_out_of_range_epochs_never_reach_the_engine(store, epochs):
-    workspace = store.workspace("clamp")
-    workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
+def test_out_of_range_epochs_typed_into_the_page_never_reach_the_engine(store, engine_calls, epochs):
+    workspace = store.workspace(f"typed{epochs}")  # one name per case: the queue outlives each test
+    workspace.start_task(KANJI_NUMERALS, charset="kanji-numerals")
     autofill(workspace, 1)
-    at = open_train("clamp")
+    at = open_train(workspace.name)
     at.number_input(key="train_epochs").set_value(epochs).run()
-    assert not at.exception
-    assert 1 <= at.number_input(key="train_epochs").value <= 200  # the widget refuses values outside LIMITS
+    shown = at.number_input(key="train_epochs").value
+    button(at, "Train both models").click().run()
+    assert not at.exception, at.exception
+    # The engine trains for what the page shows, and that is inside LIMITS["epochs"], never what was typed.
+    assert engine_epochs(engine_calls) == [shown] and 1 <= shown <= 200
+
+
+@pytest.mark.parametrize("asked, used", [("0", 1), ("-5", 1), ("1000000", 200)])
+def test_out_of_range_epochs_in_a_link_never_reach_the_engine(store, engine_calls, asked, used):
+    workspace = store.workspace(f"linked{asked}")  # one name per case: the queue outlives each test
+    workspace.start_task(KANJI_NUMERALS, charset="kanji-numerals")
+    autofill(workspace, 1)
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update(workspace=workspace.name, epochs=asked)
+    at.switch_page("pages/train.py").run()
+    warnings = [warning.value for warning in at.warning]
+    button(at, "Train both models").click().run()
+    assert not at.exception, at.exception
+    assert engine_epochs(engine_calls) == [used]  # the nearest number of epochs allowed, and the page said so
+    said = escape_markdown(f"'epochs={asked}' is {'less' if used == 1 else 'more'} than {used}; using {used}.")
+    assert any(said in warning for warning in warnings), warnings
 
 
 def test_run_settings_come_from_the_link_and_stay_in_it(store):
     workspace = store.workspace("linked")
     workspace.start_task(list("一二三四五六七八九十"), charset="kanji-numerals")
     at = AppTest.from_file(APP, default_timeout=300)
-    at.query_params.update({"workspace": "linked", "model": "lenet5", "strategy": "fine-tune-top", "epochs": "7",
-                            "lr": "0.02", "seed": "9"})  # fmt: skip
+    at.query_params.update(
+        {
+            "workspace": "linked",
+            "model": "lenet5",
+            "strategy": "fine-tune-top",
+            "epochs": "7",
+            "lr": "0.02",
+            "seed": "9",
+        }
+    )
     at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
     # no samples yet: the page asks for them, and the link's settings wait in the address
@@ -203,8 +262,8 @@ def test_run_settings_come_from_the_link_and_stay_in_it(store):
     assert at.selectbox(key="train_model").value == "lenet5"
     assert at.session_state["train_strategy"] == "fine-tune-top"
     assert at.number_input(key="train_epochs").value == 7
-    assert at.number_input(key="setting_head_learning_rate").value == pytest.approx(0.02)
-    assert at.number_input(key="setting_seed").value == 9
+    assert at.number_input(key="train_lr").value == pytest.approx(0.02)
+    assert at.number_input(key="train_seed").value == 9
     at.number_input(key="train_epochs").set_value(12).run()
     assert at.query_params["epochs"] == "12" and at.query_params["model"] == "lenet5"
     assert "set" not in at.query_params  # the character set is the workspace's, not the link's
@@ -256,6 +315,6 @@ def test_a_run_over_the_budget_is_refused_before_queueing_and_the_cheaper_offer_
     assert not at.exception, at.exception
     assert training_queue().latest("budget") is not None  # queued at once, with the epochs that fit
     wait_for_comparison(at, workspace)
-    _, summary = workspace.latest_run("comparison")
-    assert summary["epochs"] == epochs and summary["strategy"] == "fine-tune-all"
+    summary = workspace.latest_run("comparison", ComparisonSummary.from_json).summary
+    assert summary.epochs == epochs and summary.strategy == "fine-tune-all"
     assert at.number_input(key="train_epochs").value == epochs  # the page (and its address) show what ran

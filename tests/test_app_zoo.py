@@ -59,11 +59,11 @@ def test_switching_models_keeps_the_page_working(app):
 def reading_script():
     import streamlit as st
 
-    from tl_core.confidence import read_prediction
+    from tl_core.data.mnist import DIGITS
+    from tl_core.models.confidence import read_prediction
     from ui.prediction import show_reading
 
-    digits = [str(digit) for digit in range(10)]
-    reading = read_prediction(st.session_state["probabilities"], digits)
+    reading = read_prediction(st.session_state["probabilities"], DIGITS)
     show_reading(reading, "LeNet-5 style", personal=st.session_state.get("personal", False))
 
 

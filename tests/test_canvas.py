@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from ui.canvas import CANVAS_SIDE, MAX_CANVAS_SIDE, read_canvas_png
+from ui.canvas import CANVAS_SIDE, MAX_CANVAS_SIDE, model_input_of, read_canvas_png
 
 
 def png_bytes(width: int, height: int) -> bytes:
@@ -55,3 +55,28 @@ def test_the_largest_allowed_side_is_still_read():
 def test_no_picture_or_a_broken_one_is_a_message_not_an_error(png):
     read = read_canvas_png(png)
     assert read.pixels is None and read.problem.startswith("That drawing could not be read: ")
+
+
+class Place:
+    """Stand-in for the column a page explains a drawing in: what it was told, by kind."""
+
+    def __init__(self):
+        self.said = []
+
+    def info(self, text):
+        self.said.append(("info", text))
+
+    def warning(self, text):
+        self.said.append(("warning", text))
+
+
+def test_a_drawing_becomes_the_model_input_and_a_bad_one_is_explained_where_the_page_says():
+    drawing = np.full((CANVAS_SIDE, CANVAS_SIDE, 4), 255, np.uint8)
+    drawing[100:180, 130:150, :3] = 0  # a black stroke on white paper
+    place = Place()
+    assert model_input_of(drawing, place).shape == (28, 28) and place.said == []
+    assert model_input_of(np.full_like(drawing, 255), place) is None
+    assert model_input_of(np.zeros((5, 5), np.float32), place) is None
+    (empty_kind, empty), (bad_kind, bad) = place.said
+    assert (empty_kind, empty) == ("info", "Draw something first: the canvas is empty.")
+    assert bad_kind == "warning" and bad.startswith("That drawing could not be read: ")

@@ -8,15 +8,22 @@ import numpy as np
 import pytest
 
 from tl_core.backend import keras, seed_everything
-from tl_core.charsets import CHARSETS, list_charsets, render_charset
-from tl_core.render import render_character
-from tl_core.strokes import has_strokes, kanjivg_dir, load_character, stroke_order_picture
+from tl_core.data.charsets import CHARSETS, list_charsets, render_charset
+from tl_core.data.render import render_character
+from tl_core.data.strokes import has_strokes, kanjivg_dir, load_character, stroke_order_picture
 
 
 def test_built_in_sets_are_the_promised_ones_and_every_character_has_strokes():
     sizes = {c["name"]: len(c["labels"]) for c in list_charsets()}
-    assert sizes == {"hiragana": 46, "katakana": 46, "kanji-numerals": 10, "jlpt-n5": 80,
-                     "latin-upper": 26, "latin-lower": 26, "digits": 10}  # fmt: skip
+    assert sizes == {
+        "hiragana": 46,
+        "katakana": 46,
+        "kanji-numerals": 10,
+        "jlpt-n5": 80,
+        "latin-upper": 26,
+        "latin-lower": 26,
+        "digits": 10,
+    }
     for charset in CHARSETS.values():
         assert len(set(charset.labels)) == len(charset.labels)
         assert all(has_strokes(label) for label in charset.labels), charset.name
@@ -31,8 +38,9 @@ def test_render_charset_and_list_charsets_are_part_of_the_public_contract():
 
 
 def test_charsets_command_prints_names_titles_and_labels():
-    result = subprocess.run([sys.executable, "-m", "tl_core", "charsets", "--json"], capture_output=True, text=True,
-                            check=True, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "tl_core", "charsets", "--json"], capture_output=True, text=True, check=True, timeout=60
+    )
     printed = json.loads(result.stdout)
     assert {c["name"] for c in printed} == set(CHARSETS)
     assert all({"name", "title", "labels"} <= set(c) for c in printed)
@@ -88,12 +96,18 @@ def test_each_built_in_set_is_learnable_from_renders(name):
     x_test, y_test, _ = render_charset(name, 5, seed=12)
     seed_everything(0)
     layers = keras().layers
-    model = keras().Sequential([
-        keras().Input((28, 28, 1)),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(),
-        layers.Flatten(), layers.Dropout(0.3), layers.Dense(len(labels), activation="softmax"),
-    ])  # fmt: skip
+    model = keras().Sequential(
+        [
+            keras().Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dropout(0.3),
+            layers.Dense(len(labels), activation="softmax"),
+        ]
+    )
     model.compile(optimizer=keras().optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy")
     model.fit(x_train[..., None], y_train, epochs=25, batch_size=32, verbose=0)
     accuracy = float((model.predict(x_test[..., None], verbose=0).argmax(axis=1) == y_test).mean())

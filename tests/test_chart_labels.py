@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 
-from tl_core.evaluation import per_class_accuracy
-from tl_core.feature_space import FeatureSpace
+from tl_core.inside.feature_space import FeatureSpace
+from tl_core.training.evaluation import per_class_accuracy
 from ui.charts import class_accuracy_chart, confusion_heatmap, plot_text, probability_bars, top_k_bars
 from ui.inside import feature_space_chart
 

@@ -4,15 +4,16 @@ scale, and never "over seeds" when one seed ran."""
 import numpy as np
 import pytest
 
-from tl_core.evaluation import per_class_accuracy
-from tl_core.tasks import Task
+from tests.summaries import comparison, curves
+from tl_core.training.evaluation import per_class_accuracy
+from tl_core.training.results import SweepSummary
+from tl_core.training.tasks import Task
 from ui.charts import (
     class_accuracy_chart,
+    comparison_curves,
     confusion_heatmap,
-    curve_points,
     learning_curves,
     sweep_chart,
-    sweep_seeds,
     tile,
     training_and_evaluation,
 )
@@ -22,14 +23,11 @@ from ui.presenter import for_projector
 LABELS = [chr(ord("あ") + 2 * i) for i in range(46)]  # 46 distinct characters, like the hiragana set
 
 
-def kept_run(eval_accuracy, train_accuracy, loss, seconds):
-    return {"eval_accuracy": eval_accuracy, "train_accuracy": train_accuracy, "loss": loss, "epoch_seconds": seconds}
-
-
-SUMMARY = {
-    "transfer": kept_run([0.6, 0.8, 0.9], [0.7, 0.95, 1.0], [1.2, 0.4, 0.1], [0.2, 0.3, 0.4]),
-    "scratch": kept_run([0.1, 0.2, 0.4], [0.2, 0.5, 0.9], [3.5, 2.0, 0.9], [0.5, 1.0, 1.5]),
-}
+SUMMARY = comparison(
+    curves([0.6, 0.8, 0.9], [0.2, 0.3, 0.4], train_accuracy=[0.7, 0.95, 1.0], loss=[1.2, 0.4, 0.1]),
+    curves([0.1, 0.2, 0.4], [0.5, 1.0, 1.5], train_accuracy=[0.2, 0.5, 0.9], loss=[3.5, 2.0, 0.9]),
+    LABELS[:10],
+)
 
 
 def chance_lines(figure):
@@ -37,7 +35,7 @@ def chance_lines(figure):
 
 
 def test_learning_curves_draw_the_chance_level_at_one_over_the_classes():
-    curves = {which: curve_points(SUMMARY[which]) for which in ("transfer", "scratch")}
+    curves = comparison_curves(SUMMARY)
     figure = learning_curves(curves, chance=1 / 46)
     (line,) = chance_lines(figure)
     assert line.y0 == line.y1 == pytest.approx(1 / 46)
@@ -46,16 +44,17 @@ def test_learning_curves_draw_the_chance_level_at_one_over_the_classes():
 
 
 def test_learning_curves_offer_epochs_and_seconds():
-    curves = {which: curve_points(SUMMARY[which]) for which in ("transfer", "scratch")}
+    curves = comparison_curves(SUMMARY)
     by_epoch, by_seconds = learning_curves(curves, "epoch"), learning_curves(curves, "seconds")
     assert list(by_epoch.data[0].x) == [1, 2, 3] and by_epoch.layout.xaxis.title.text == "epoch"
     assert list(by_seconds.data[1].x) == [0.5, 1.0, 1.5] and by_seconds.layout.xaxis.title.text == "training seconds"
 
 
-def sweep(runs_per_point):
-    """A kept sweep over shots 1, 2, 5 with `runs_per_point` seeds (as tl_core.sweep writes it)."""
+def sweep(runs_per_point, seeds=None):
+    """A kept sweep over shots 1, 2, 5 with `runs_per_point` seeds, read as the pages read it from the workspace
+    (`seeds` recorded, or None: kept before it was)."""
     shots = [1, 2, 5]
-    result = {"shots": shots}
+    result = {"shots": shots} | ({"seeds": seeds} if seeds else {})
     for which, base in (("transfer", 0.6), ("scratch", 0.2)):
         runs = [[base + 0.1 * i + 0.01 * seed for seed in range(runs_per_point)] for i in range(len(shots))]
         result[which] = {
@@ -64,24 +63,24 @@ def sweep(runs_per_point):
             "low": [min(r) for r in runs],
             "high": [max(r) for r in runs],
         }
-    return result
+    return SweepSummary.from_json(result)
 
 
 def test_a_one_seed_sweep_is_not_called_a_mean_over_seeds():
-    figure = sweep_chart(sweep(1) | {"seeds": 1})
+    figure = sweep_chart(sweep(1, seeds=1))
     title = figure.layout.yaxis.title.text
     assert "over seeds" not in title and "mean" not in title and "one run per point" in title
     assert not [trace for trace in figure.data if trace.fill == "toself"]  # no band pretending to be a spread
 
 
 def test_a_sweep_over_three_seeds_says_so_and_shows_the_range():
-    figure = sweep_chart(sweep(3) | {"seeds": 3})
+    figure = sweep_chart(sweep(3, seeds=3))
     assert "mean of 3 seeds" in figure.layout.yaxis.title.text
     assert len([trace for trace in figure.data if trace.fill == "toself"]) == 2
 
 
 def test_the_seed_count_of_a_sweep_kept_before_it_was_recorded_is_counted_from_its_runs():
-    assert sweep_seeds(sweep(3)) == 3 and sweep_seeds(sweep(1)) == 1 and sweep_seeds(sweep(2) | {"seeds": 2}) == 2
+    assert sweep(3).seeds_per_point == 3 and sweep(1).seeds_per_point == 1 and sweep(2, seeds=2).seeds_per_point == 2
 
 
 def confusion_46():

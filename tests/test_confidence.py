@@ -6,9 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from tl_core.confidence import FlagRates, Reading, UnsureRule, flag_rates, read_prediction
-
-DIGITS = [str(digit) for digit in range(10)]
+from tl_core.data.mnist import DIGITS
+from tl_core.models.confidence import FlagRates, Reading, UnsureRule, flag_rates, read_prediction
 
 
 def probabilities(**by_digit: float) -> np.ndarray:

@@ -5,7 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from tl_core.cost import (
+from tl_core.classroom.lesson import Lesson
+from tl_core.models.architectures import ARCHITECTURES
+from tl_core.training.cost import (
     SIDES,
     Calibration,
     SweepSize,
@@ -16,9 +18,7 @@ from tl_core.cost import (
     fitting_sweep,
     sweep_seconds,
 )
-from tl_core.lesson import Lesson
-from tl_core.models import ARCHITECTURES
-from tl_core.training import TrainSettings
+from tl_core.training.settings import TrainSettings
 
 LIMIT = 120.0  # the default TL_MAX_JOB_SECONDS
 HEAVIEST = dict(n_train=80 * 20, n_eval=80 * 10)  # JLPT N5, 20 per class: the largest the Train page offers

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tl_core import data
+from tl_core.data import mnist as data
 
 
 def test_split_sizes_and_balance(mnist):

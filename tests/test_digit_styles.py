@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tl_core.digit_styles import (
+from tl_core.data.digit_styles import (
     FAMILIES,
     HELD_OUT,
     PRETRAINING,
@@ -16,13 +16,20 @@ from tl_core.digit_styles import (
     render_style,
     style_samples,
 )
-from tl_core.preprocess import canvas_to_input
+from tl_core.data.preprocess import canvas_to_input
 
 ISSUE_STYLES = {  # what issue 14 asks a digit model to read, at least
-    1: {"plain", "flag", "flag-base"}, 7: {"plain", "crossed", "hook"}, 4: {"closed", "open"}, 2: {"plain", "loop"},
-    6: {"straight", "curved"}, 9: {"straight", "curved"}, 8: {"one-stroke", "two-loops"}, 0: {"oval", "round"},
-    3: {"round-top", "flat-top"}, 5: {"one-stroke", "two-strokes"},
-}  # fmt: skip
+    1: {"plain", "flag", "flag-base"},
+    7: {"plain", "crossed", "hook"},
+    4: {"closed", "open"},
+    2: {"plain", "loop"},
+    6: {"straight", "curved"},
+    9: {"straight", "curved"},
+    8: {"one-stroke", "two-loops"},
+    0: {"oval", "round"},
+    3: {"round-top", "flat-top"},
+    5: {"one-stroke", "two-strokes"},
+}
 
 
 def test_every_style_the_issue_names_is_there_for_its_digit():

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from tl_core.evaluation import (
+from tests.summaries import comparison, curves
+from tl_core.training.evaluation import (
     ClassAccuracy,
     accuracy_at,
     confusion,
@@ -15,15 +16,8 @@ from tl_core.evaluation import (
 )
 
 
-def run(accuracies, seconds):
-    return {"eval_accuracy": accuracies, "epoch_seconds": seconds}
-
-
 def test_describe_names_the_milestone_and_what_scratch_had_then():
-    summary = {
-        "transfer": run([0.5, 0.92, 0.96], [0.2, 0.3, 0.4]),
-        "scratch": run([0.1, 0.2, 0.4], [0.35, 0.7, 1.0]),
-    }
+    summary = comparison(curves([0.5, 0.92, 0.96], [0.2, 0.3, 0.4]), curves([0.1, 0.2, 0.4], [0.35, 0.7, 1.0]))
     text = describe(summary)
     assert text.startswith("Transfer reached 95% after 0.4 s; scratch was at 10%.")
     assert "transfer 96% in 0.4 s, scratch 40% in 1.0 s" in text
@@ -31,7 +25,7 @@ def test_describe_names_the_milestone_and_what_scratch_had_then():
 
 
 def test_describe_says_plainly_when_transfer_did_not_help():
-    summary = {"transfer": run([0.9, 0.97], [0.2, 0.3]), "scratch": run([0.95, 0.98], [1.0, 2.0])}
+    summary = comparison(curves([0.9, 0.97], [0.2, 0.3]), curves([0.95, 0.98], [1.0, 2.0]))
     text = describe(summary)
     assert "scratch had not finished its first epoch" in text
     assert "did not buy accuracy" in text
@@ -121,22 +115,47 @@ def test_top_k_is_sorted_and_labelled():
     ]
 
 
-@pytest.mark.slow
-def test_sweep_reports_mean_and_range_per_shot_count():
-    import tl_core
-    from tl_core.sweep import data_efficiency
-    from tl_core.tasks import charset_task
-    from tl_core.training import TrainSettings
+def test_sweep_reports_mean_and_range_per_shot_count(monkeypatch):
+    """Each comparison's final accuracies are chosen here, so the mean, low and high of every shot count are
+    known: three shot counts by two seeds, so mixing up the two axes changes the shapes."""
+    from types import SimpleNamespace
 
+    import tl_core.training.sweep
+    from tl_core.training.settings import TrainSettings
+
+    final = {  # (shots, seed) -> final eval accuracy of (transfer, scratch)
+        (1, 0): (0.5, 0.1),
+        (1, 1): (0.7, 0.3),
+        (2, 0): (0.9, 0.2),
+        (2, 1): (0.6, 0.6),
+        (5, 0): (1.0, 0.8),
+        (5, 1): (0.8, 0.4),
+    }
+
+    def compare(pretrained_model, architecture, task, settings, progress=None, should_stop=None):
+        assert settings.seed == task[1] and settings.epochs == 2  # each seed trains with its own seed
+        transfer, scratch = final[task]
+        return SimpleNamespace(
+            transfer=SimpleNamespace(final_accuracy=transfer, cancelled=False),
+            scratch=SimpleNamespace(final_accuracy=scratch, cancelled=False),
+        )
+
+    monkeypatch.setattr(tl_core.training.sweep, "compare", compare)
     calls = []
-    sweep = data_efficiency(
-        tl_core.load_model("compact-gap"), "compact-gap",
-        lambda shots, seed: charset_task("kanji-numerals", shots, seed, eval_per_class=2),
-        TrainSettings(epochs=2), shots=(1, 2), seeds=2, progress=lambda done, total, what: calls.append((done, total)),
-    )  # fmt: skip
-    assert sweep["shots"] == [1, 2] and calls[-1] == (4, 4)
-    for which in ("transfer", "scratch"):
-        data = sweep[which]
-        assert np.array(data["runs"]).shape == (2, 2)
-        for low, mean, high in zip(data["low"], data["mean"], data["high"], strict=True):
-            assert 0 <= low <= mean <= high <= 1
+    sweep = tl_core.training.sweep.data_efficiency(
+        None,
+        "compact-gap",
+        lambda shots, seed: (shots, seed),
+        TrainSettings(epochs=2),
+        shots=(1, 2, 5),
+        seeds=2,
+        progress=lambda done, total, what: calls.append((done, total, what)),
+    )
+    assert sweep.shots == (1, 2, 5) and sweep.cancelled is False
+    assert calls[-1] == (6, 6, "5 per class, seed 1: transfer 80%, scratch 40%")
+    assert sweep.transfer.runs == ((0.5, 0.7), (0.9, 0.6), (1.0, 0.8))
+    assert sweep.transfer.mean == pytest.approx((0.6, 0.75, 0.9))
+    assert sweep.transfer.low == (0.5, 0.6, 0.8) and sweep.transfer.high == (0.7, 0.9, 1.0)
+    assert sweep.scratch.runs == ((0.1, 0.3), (0.2, 0.6), (0.8, 0.4))
+    assert sweep.scratch.mean == pytest.approx((0.2, 0.4, 0.6))
+    assert sweep.scratch.low == (0.1, 0.2, 0.4) and sweep.scratch.high == (0.3, 0.6, 0.8)

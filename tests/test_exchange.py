@@ -16,11 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from tl_core import exchange
-from tl_core.exchange import ImportRejected, export_workspace, import_workspace
-from tl_core.preprocess import canvas_to_input
-from tl_core.render import render_character
-from tl_core.workspace import MAX_CLASSES, MAX_SAMPLES, WorkspaceStore, encode_png
+from tl_core.data.png import encode_png
+from tl_core.data.preprocess import canvas_to_input
+from tl_core.data.render import render_character
+from tl_core.storage import exchange
+from tl_core.storage.exchange import ImportRejected, export_workspace, import_workspace
+from tl_core.storage.workspace import MAX_CLASSES, MAX_SAMPLES, WorkspaceStore
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_importing_the_same_export_twice_skips_the_drawings_already_there(store,
 
 def test_a_kana_workspace_auto_filled_to_twenty_a_class_comes_back_whole(store):
     """The pixel budget is an attacker's limit, not a student's: the Collect page's biggest fill round-trips."""
-    from tl_core.collect import autofill
+    from tl_core.storage.collect import autofill
 
     full = store.workspace("full")
     full.start_task(
@@ -179,10 +180,21 @@ def _labels_with(exported, label):
 
 
 CASES = [
-    "path traversal", "absolute path", "oversized image", "not an image", "truncated image", "bomb-like entry count",
-    "not a zip", "pickle", "no manifest", "foreign manifest", "missing image", "blank drawing", "label too long",
+    "path traversal",
+    "absolute path",
+    "oversized image",
+    "not an image",
+    "truncated image",
+    "bomb-like entry count",
+    "not a zip",
+    "pickle",
+    "no manifest",
+    "foreign manifest",
+    "missing image",
+    "blank drawing",
+    "label too long",
     "too large",
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -360,12 +372,18 @@ def crafted_uploads(exported):
 
 
 CRAFTED = [
-    "corrupt deflate data (zlib.error)", "bad CRC (BadZipFile)", "deflate64 (NotImplementedError)",
-    "a newer zip version (NotImplementedError)", "a name that is not UTF-8 (UnicodeDecodeError)",
-    "a file cut short (EOFError)", "a negative offset (ValueError)", "deep nesting (RecursionError)",
-    "a 5000-digit number (ValueError)", "manifest.json not UTF-8 (UnicodeDecodeError)",
+    "corrupt deflate data (zlib.error)",
+    "bad CRC (BadZipFile)",
+    "deflate64 (NotImplementedError)",
+    "a newer zip version (NotImplementedError)",
+    "a name that is not UTF-8 (UnicodeDecodeError)",
+    "a file cut short (EOFError)",
+    "a negative offset (ValueError)",
+    "deep nesting (RecursionError)",
+    "a 5000-digit number (ValueError)",
+    "manifest.json not UTF-8 (UnicodeDecodeError)",
     "labels.csv not UTF-8 (UnicodeDecodeError)",
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("case", CRAFTED)
@@ -438,7 +456,7 @@ def test_formula_like_labels_are_quoted_in_the_csv_and_come_back_identical(store
 @given(st.text(alphabet="'=+-@\t\rax", max_size=8))
 @settings(max_examples=300, derandomize=True, database=None)
 def test_cell_quoting_round_trips_and_leaves_no_formula(cell):
-    from tl_core.exchange import _escape_cell, _unescape_cell  # the pair the CSV goes through, both ways
+    from tl_core.storage.exchange import _escape_cell, _unescape_cell  # the pair the CSV goes through, both ways
 
     assert _unescape_cell(_escape_cell(cell)) == cell
     assert not re.match(r"[=+\-@\t\r]", _escape_cell(cell))

@@ -16,10 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tl_core.exchange import export_workspace, import_workspace
-from tl_core.preprocess import canvas_to_input
-from tl_core.render import render_character
-from tl_core.workspace import SOURCES, WorkspaceError, WorkspaceStore, encode_png
+from tl_core.data.png import encode_png
+from tl_core.data.preprocess import canvas_to_input
+from tl_core.data.render import render_character
+from tl_core.storage.exchange import export_workspace, import_workspace
+from tl_core.storage.workspace import SOURCES, WorkspaceError, WorkspaceStore
 
 FUZZ = settings(max_examples=120, deadline=2000, derandomize=True, database=None)  # ~1 s a test
 CALL_SECONDS = 5  # per import; each takes milliseconds here, so only a runaway fails this

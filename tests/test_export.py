@@ -11,12 +11,13 @@ import pytest
 
 import tl_core
 from tl_core.backend import keras
-from tl_core.experiments import lesson_record
-from tl_core.export import CURVE_COLUMNS, card_markdown, curves_csv, fine_tuned_card
-from tl_core.lesson import Lesson, lesson_key
-from tl_core.model_io import model_from_bytes, model_to_bytes
-from tl_core.training import TrainSettings, compare
-from tl_core.workspace import WorkspaceStore
+from tl_core.classroom.experiments import lesson_record
+from tl_core.classroom.lesson import Lesson, lesson_key
+from tl_core.models.model_io import model_from_bytes, model_to_bytes
+from tl_core.storage.export import CURVE_COLUMNS, card_markdown, curves_csv, fine_tuned_card
+from tl_core.storage.workspace import WorkspaceStore
+from tl_core.training.engine import compare
+from tl_core.training.settings import TrainSettings
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +41,9 @@ def lesson_runs(pretrained, tmp_path_factory):
 
 
 def test_the_same_lesson_link_reproduces_the_same_curves(lesson_runs):
-    (_, id_a, (found_a, a)), (_, id_b, (found_b, b)) = lesson_runs
-    assert (found_a, found_b) == (id_a, id_b)
+    (_, id_a, found_a), (_, id_b, found_b) = lesson_runs
+    assert (found_a.id, found_b.id) == (id_a, id_b)
+    a, b = found_a.summary, found_b.summary
     for which in ("transfer", "scratch"):
         assert a[which]["eval_accuracy"] == b[which]["eval_accuracy"]
         assert a[which]["loss"] == b[which]["loss"]
@@ -55,7 +57,7 @@ def test_a_lesson_with_other_settings_is_not_found(lesson_runs):
 
 
 def test_exported_models_load_and_predict_as_in_the_app(lesson_runs, tmp_path):
-    workspace, run_id, (_, summary) = lesson_runs[0]
+    workspace, run_id, kept = lesson_runs[0]
     stored = workspace.run_models(run_id)
     images = SMALL.task().x_eval[:, :, :, None]
     in_app = model_from_bytes(stored["transfer"])  # what the pages load to predict
@@ -64,7 +66,7 @@ def test_exported_models_load_and_predict_as_in_the_app(lesson_runs, tmp_path):
     downloaded = keras().models.load_model(path, compile=False)
     np.testing.assert_allclose(downloaded.predict(images, verbose=0), in_app.predict(images, verbose=0), atol=1e-6)
     # and it is the model that was measured: its accuracy on the evaluation set is the card's
-    card = fine_tuned_card(summary)
+    card = fine_tuned_card(kept.summary)
     accuracy = np.mean(downloaded.predict(images, verbose=0).argmax(1) == SMALL.task().y_eval)
     assert accuracy == pytest.approx(card["evaluation"]["accuracy"])
 
@@ -79,7 +81,7 @@ def test_a_trained_model_survives_the_bytes_round_trip(pretrained):
 
 
 def test_curves_csv_holds_every_epoch_of_both_models(lesson_runs):
-    summary = lesson_runs[0][2][1]
+    summary = lesson_runs[0][2].summary
     rows = list(csv.DictReader(io.StringIO(curves_csv(summary))))
     assert tuple(rows[0]) == CURVE_COLUMNS and len(rows) == 2 * 3
     scratch = [row for row in rows if row["model"] == "scratch"]
@@ -88,15 +90,21 @@ def test_curves_csv_holds_every_epoch_of_both_models(lesson_runs):
 
 
 def test_model_card_reports_what_was_measured(lesson_runs):
-    summary = lesson_runs[0][2][1]
+    """The card's accuracy and hardest classes are those of the kept model, measured here on the evaluation set."""
+    workspace, run_id, kept = lesson_runs[0]
+    summary = kept.summary
     card = fine_tuned_card(summary)
-    matrix = np.array(summary["confusion"]["transfer"])
-    assert card["evaluation"]["accuracy"] == summary["transfer"]["eval_accuracy"][-1]
-    assert card["evaluation"]["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum())
-    hardest_label, hardest_score = card["evaluation"]["hardest_classes"][0]
-    per_class = np.diag(matrix) / matrix.sum(1)
-    assert hardest_score == pytest.approx(per_class.min(), abs=1e-3)
-    assert card["labels"] == summary["labels"] and card["trained_on"]["samples_per_class"] == 2
+    task = SMALL.task()
+    model = model_from_bytes(workspace.run_models(run_id)["transfer"])
+    predicted = model.predict(task.x_eval[:, :, :, None], verbose=0).argmax(1)
+    assert card["evaluation"]["accuracy"] == pytest.approx(np.mean(predicted == task.y_eval))
+    measured = {  # each class's share of its evaluation samples read as that class
+        label: float(np.mean(predicted[task.y_eval == index] == index)) for index, label in enumerate(task.labels)
+    }
+    hardest = card["evaluation"]["hardest_classes"]
+    assert [score for _, score in hardest] == sorted(round(value, 3) for value in measured.values())[:5]
+    assert all(score == round(measured[label], 3) for label, score in hardest)  # each named with its own score
+    assert card["labels"] == task.labels and card["trained_on"]["samples_per_class"] == 2
     assert card["trained_on"]["settings"]["strategy"] == "fine-tune-top"
     text = card_markdown(card)
     assert f"{card['evaluation']['accuracy']:.1%}" in text and "2 rendered per class of katakana" in text
@@ -107,42 +115,50 @@ def test_model_card_reports_what_was_measured(lesson_runs):
 
 def test_a_run_without_evaluation_samples_still_gets_a_card_and_curves():
     """Custom classes with one sample each have nothing to hold out: the card says so instead of failing."""
-    run = {"eval_accuracy": [None, None], "train_accuracy": [0.5, 1.0], "loss": [0.7, 0.2], "epoch_seconds": [0.1, 0.2],
-           "seconds": 0.2}  # fmt: skip
+    run = {
+        "eval_accuracy": [None, None],
+        "train_accuracy": [0.5, 1.0],
+        "loss": [0.7, 0.2],
+        "epoch_seconds": [0.1, 0.2],
+        "seconds": 0.2,
+    }
     summary = {
-        "labels": ["circle", "cross"], "model": "compact-gap", "model_title": "CNN", "strategy": "fine-tune-top",
-        "train_size": 2, "charset": None, "epochs": 2, "seed": 0, "eval_size": 0, "eval_source": "a held-out split (0)",
-        "confusion": {"transfer": [[0, 0], [0, 0]], "scratch": [[0, 0], [0, 0]]}, "transfer": run, "scratch": run,
+        "labels": ["circle", "cross"],
+        "model": "compact-gap",
+        "model_title": "CNN",
+        "strategy": "fine-tune-top",
+        "train_size": 2,
+        "charset": None,
+        "epochs": 2,
+        "seed": 0,
+        "eval_size": 0,
+        "eval_source": "a held-out split (0)",
+        "confusion": {"transfer": [[0, 0], [0, 0]], "scratch": [[0, 0], [0, 0]]},
+        "transfer": run,
+        "scratch": run,
         "warning": "Only 0 of your samples could be held out",
-    }  # fmt: skip
+    }
     text = card_markdown(fine_tuned_card(summary))
     assert "not measured: there were no samples to evaluate on" in text and "Caution" in text
     assert "Hardest classes**: not measured" in text
     assert len(list(csv.DictReader(io.StringIO(curves_csv(summary))))) == 4
     scratch_card = fine_tuned_card(summary, "scratch")
-    assert (
-        scratch_card["base_model"] is None
-        and scratch_card["evaluation"]["accuracy"] == summary["scratch"]["eval_accuracy"][-1]
-    )
+    assert scratch_card["base_model"] is None and scratch_card["kind"] == "trained from scratch"
+    assert scratch_card["evaluation"]["accuracy"] is None and scratch_card["evaluation"]["hardest_classes"] == []
 
 
 def test_a_shared_lesson_job_keeps_one_training_in_every_owners_workspace(pretrained, tmp_path):
     import threading
 
-    from tl_core.experiments import shared_lesson_work
-    from tl_core.jobs import DONE, JobQueue
+    from tl_core.classroom.jobs import DONE, JobQueue
+    from tl_core.classroom.requests import LessonRequest, submit
 
     store = WorkspaceStore(tmp_path / "workspaces.sqlite3")
     queue = JobQueue(max_concurrent=1)
     hold = threading.Event()
     queue.submit("someone-else", "comparison", lambda job: hold.wait(10))  # keeps the lesson waiting in line
     jobs = [
-        queue.submit(
-            name,
-            "lesson",
-            shared_lesson_work(store.workspace(name), pretrained, SMALL, "CNN", queue),
-            share_key=lesson_key(SMALL),
-        )  # fmt: skip
+        submit(queue, LessonRequest(store.workspace(name), pretrained, SMALL, "CNN", 10.0, "train", "Lesson"))
         for name in ("ann", "ben", "cho")
     ]
     assert jobs[0] is jobs[1] is jobs[2]
@@ -155,16 +171,16 @@ def test_a_shared_lesson_job_keeps_one_training_in_every_owners_workspace(pretra
         for name in ("ann", "ben", "cho")
     ]
     assert all(run is not None for run in runs)
-    assert runs[0][1] == runs[1][1] == runs[2][1]  # one training, the same record everywhere
+    assert runs[0].summary == runs[1].summary == runs[2].summary  # one training, the same record everywhere
     assert (
-        store.workspace("cho").run_models(runs[2][0])["transfer"]
-        == store.workspace("ann").run_models(runs[0][0])["transfer"]
+        store.workspace("cho").run_models(runs[2].id)["transfer"]
+        == store.workspace("ann").run_models(runs[0].id)["transfer"]
     )
 
 
 def test_a_kept_run_names_the_evaluation_samples_each_model_misread(lesson_runs):
     """The misread list and the confusion matrix come from the same last evaluation: they agree cell by cell."""
-    summary = lesson_runs[0][2][1]
+    summary = lesson_runs[0][2].summary
     for which in ("transfer", "scratch"):
         matrix = np.array(summary["confusion"][which])
         misread = summary["misread"][which]
@@ -184,11 +200,21 @@ def test_the_card_shows_labels_as_typed_not_as_markdown_and_the_caution_comes_be
     run = {"eval_accuracy": [0.5], "train_accuracy": [1.0], "loss": [0.2], "epoch_seconds": [0.1], "seconds": 0.1}
     labels = ["[Log in](http://example.invalid)", "**bold**", "a b"]
     summary = {
-        "labels": labels, "model": "compact-gap", "model_title": "CNN", "strategy": "fine-tune-top",
-        "train_size": 3, "charset": None, "epochs": 1, "seed": 0, "eval_size": 3, "eval_source": "a held-out split",
+        "labels": labels,
+        "model": "compact-gap",
+        "model_title": "CNN",
+        "strategy": "fine-tune-top",
+        "train_size": 3,
+        "charset": None,
+        "epochs": 1,
+        "seed": 0,
+        "eval_size": 3,
+        "eval_source": "a held-out split",
         "confusion": {which: [[1, 0, 0], [0, 0, 1], [0, 1, 0]] for which in ("transfer", "scratch")},
-        "transfer": run, "scratch": run, "warning": "Only 3 samples were held out: the accuracy below says little.",
-    }  # fmt: skip
+        "transfer": run,
+        "scratch": run,
+        "warning": "Only 3 samples were held out: the accuracy below says little.",
+    }
     text = card_markdown(fine_tuned_card(summary))
     rendered = MarkdownIt("commonmark").render(text)
     assert "<a " not in rendered and "<strong>bold</strong>" not in rendered

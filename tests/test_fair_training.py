@@ -8,13 +8,15 @@ import time
 import pytest
 
 import tl_core
-from tl_core.experiments import curve_progress, lesson_sweep_share_key, shared_lesson_sweep_work
-from tl_core.jobs import CANCELLED, DONE, JobQueue
-from tl_core.lesson import Lesson
-from tl_core.sweep import data_efficiency
-from tl_core.tasks import charset_task
-from tl_core.training import TrainSettings, compare
-from tl_core.workspace import WorkspaceStore
+from tl_core.classroom.jobs import CANCELLED, DONE, JobQueue
+from tl_core.classroom.lesson import Lesson
+from tl_core.classroom.requests import LessonSweepRequest, curve_progress, submit
+from tl_core.storage.workspace import WorkspaceStore
+from tl_core.training.engine import compare
+from tl_core.training.results import SweepSummary
+from tl_core.training.settings import TrainSettings
+from tl_core.training.sweep import data_efficiency
+from tl_core.training.tasks import charset_task
 
 pytestmark = pytest.mark.slow
 
@@ -95,16 +97,21 @@ def test_a_cancelled_sweep_stops_within_one_epoch_of_its_current_comparison(pret
             return watch()
 
         return data_efficiency(
-            pretrained, "compact-gap", lambda k, seed: charset_task("katakana", k, seed, eval_per_class=1),
-            TrainSettings(strategy="fine-tune-all", epochs=30), shots=(1, 2), seeds=1, should_stop=should_stop,
-        )  # fmt: skip
+            pretrained,
+            "compact-gap",
+            lambda k, seed: charset_task("katakana", k, seed, eval_per_class=1),
+            TrainSettings(strategy="fine-tune-all", epochs=30),
+            shots=(1, 2),
+            seeds=1,
+            should_stop=should_stop,
+        )
 
     job = queue.submit("alice", "sweep", work)
     wait_until(lambda: len(checks) >= 3)  # inside the first comparison: its epochs are checkpoints too
     queue.cancel(job.id)
     checks_when_cancelled = len(checks)
     wait_until(lambda: job.status == CANCELLED)
-    assert job.result["cancelled"] and job.result["shots"] == []
+    assert job.result.cancelled and job.result.shots == ()
     assert len(checks) - checks_when_cancelled <= 1  # the very next epoch boundary stopped it
 
 
@@ -117,19 +124,12 @@ def test_a_class_pressing_measure_it_on_one_lesson_runs_one_sweep_kept_by_everyo
     queue.submit("someone-else", "comparison", lambda job: hold.wait(10), estimate_seconds=1)  # the class waits
     students = ("ann", "ben", "cho")
     jobs = [
-        queue.submit(
-            name,
-            "lesson-sweep",
-            shared_lesson_sweep_work(store.workspace(name), pretrained, lesson, queue, shots),
-            estimate_seconds=10,
-            share_key=lesson_sweep_share_key(lesson, shots),
-        )  # fmt: skip
-        for name in students
+        submit(queue, LessonSweepRequest(store.workspace(name), pretrained, lesson, 10.0, shots)) for name in students
     ]
     assert jobs[0] is jobs[1] is jobs[2] and jobs[0].owners == list(students)
     hold.set()
     wait_until(lambda: jobs[0].status == DONE)
-    runs = [store.workspace(name).latest_run("lesson-sweep")[1] for name in students]
-    assert runs[0] == runs[1] == runs[2] and runs[0]["shots"] == list(shots)
+    runs = [store.workspace(name).latest_run("lesson-sweep", SweepSummary.from_json).summary for name in students]
+    assert runs[0] == runs[1] == runs[2] and runs[0].shots == shots
     points = [what for _, what in jobs[0].events]  # the live numbers every owner's panel showed
     assert len(points) == 2 and points[0].startswith("1 per class, seed 0: transfer")

@@ -5,17 +5,26 @@ import numpy as np
 import pytest
 
 import tl_core
-from tl_core.activations import feature_maps, first_layer_filters, ink_focus, saliency, stroke_directions
-from tl_core.feature_space import (
+from tl_core.inside.activations import (
+    feature_maps,
+    first_layer_filters,
+    ink_focus,
+    ink_response,
+    network_view,
+    saliency,
+    stroke_directions,
+)
+from tl_core.inside.feature_space import (
     choose_classes,
     embed,
     feature_space,
     nearest_classes,
     neighbour_accuracy,
+    pixel_neighbour_accuracy,
     project,
     random_backbone,
 )
-from tl_core.tasks import charset_task
+from tl_core.training.tasks import charset_task
 
 pytestmark = pytest.mark.slow
 
@@ -95,6 +104,19 @@ def test_neighbour_accuracy_against_a_brute_force_oracle():
     assert neighbour_accuracy(features, labels) == pytest.approx(np.mean(labels[distances.argmin(1)] == labels))
 
 
+def test_the_pixel_baseline_is_nearest_neighbour_on_the_raw_pixels():
+    """Oracle: brute-force nearest neighbours of the standardised pixels (a pixel that never changes stays 0)."""
+    rng = np.random.default_rng(1)
+    images, labels = np.zeros((30, 28, 28), np.float32), rng.integers(0, 3, 30)
+    images[:, 8:20, 8:20] = rng.random((30, 12, 12))  # the border is blank in every image, as in real renders
+    pixels = images.reshape(30, -1).astype(np.float64)
+    spread = pixels.std(0)
+    scaled = (pixels - pixels.mean(0)) / np.where(spread > 0, spread, 1)
+    distances = ((scaled[:, None] - scaled[None]) ** 2).sum(-1) + np.diag(np.full(30, np.inf))
+    expected = np.mean(labels[distances.argmin(1)] == labels)
+    assert pixel_neighbour_accuracy(images, labels) == pytest.approx(expected)
+
+
 def test_filters_are_kernels_for_convolutions_and_pixel_images_for_dense_layers(zoo):
     conv = first_layer_filters(zoo["compact-gap"])
     assert (conv.kind, conv.images.shape) == ("conv", (32, 3, 3))
@@ -126,6 +148,22 @@ def test_saliency_shape_and_class(zoo, hiragana):
     assert top == int(tl_core.predict_probabilities(zoo["compact-gap"], image[None])[0].argmax())
     np.testing.assert_array_equal(picture, saliency(zoo["compact-gap"], image)[0])
     assert saliency(zoo["compact-gap"], image, class_index=3)[1] == 3
+
+
+@pytest.mark.parametrize("name", ["compact-gap", "mlp"])
+def test_a_network_view_is_what_each_picture_function_gives(zoo, hiragana, name):
+    model, image = zoo[name], hiragana.x_eval[0]
+    view = network_view(model, image, filters_shown=4, maps_per_block=2)
+    probabilities = tl_core.predict_probabilities(model, image)[0]
+    assert view.guess == int(probabilities.argmax()) and view.confidence == pytest.approx(probabilities.max())
+    np.testing.assert_array_equal(view.saliency, saliency(model, image)[0])
+    np.testing.assert_array_equal(view.filters.images, first_layer_filters(model).images)
+    assert [(b.block, b.maps.shape[0]) for b in view.blocks] == [(b.block, 2) for b in feature_maps(model, image)]
+    if name == "mlp":  # a dense first layer has no stroke directions and no response to show
+        assert (view.directions, view.response, view.shown_filters) == ((), None, [])
+    else:
+        assert view.directions == stroke_directions(model) and len(view.shown_filters) == 4
+        np.testing.assert_array_equal(view.response, ink_response(model, image)[0])
 
 
 def test_a_conv_model_looks_at_the_strokes_a_dense_model_everywhere(zoo, hiragana):

@@ -4,7 +4,14 @@ so its star lands among its own kind instead of straying among six unrelated cla
 import numpy as np
 import pytest
 
-from tl_core.feature_space import FILLED_TO, MAX_CHOSEN, choose_classes, nearest_classes, top_classes
+from tl_core.inside.feature_space import (
+    FILLED_TO,
+    MAX_CHOSEN,
+    choose_classes,
+    nearest_classes,
+    predicted_classes,
+    top_classes,
+)
 
 
 def test_without_a_drawing_the_first_classes_are_shown():
@@ -53,6 +60,22 @@ def test_top_classes_match_the_models_labels_by_name():
     assert top_classes(probabilities, ["a", "b", "c", "d"], ["d", "c", "b", "a"], count=2) == (2, 0)
     # the model knows a class the workspace no longer has: its guess is skipped, not mislabelled
     assert top_classes(probabilities, ["a", "gone", "c", "d"], ["a", "c", "d"], count=2) == (2, 1)
+
+
+class FixedClassifier:
+    """Stand-in for a trained Keras classifier: the same probabilities for any drawing."""
+
+    output_shape = (None, 4)
+
+    def __call__(self, batch, training):
+        return np.tile([0.1, 0.2, 0.6, 0.1], (len(batch), 1))
+
+
+def test_a_classifiers_guesses_for_a_drawing_are_its_top_classes():
+    drawing = np.zeros((28, 28), np.float32)
+    guesses = predicted_classes(FixedClassifier(), ["a", "b", "c", "d"], ["d", "c", "b", "a"], drawing, count=2)
+    assert guesses == top_classes(np.array([0.1, 0.2, 0.6, 0.1]), ["a", "b", "c", "d"], ["d", "c", "b", "a"], 2)
+    assert guesses == (1, 2)  # "c", then "b", as indices into the page's labels
 
 
 @pytest.mark.parametrize("count", [0, 1])

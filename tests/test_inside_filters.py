@@ -5,7 +5,7 @@ network (no pretrained weights, a second or two)."""
 import numpy as np
 import pytest
 
-from tl_core.activations import (
+from tl_core.inside.activations import (
     STROKE_DIRECTIONS,
     filters_to_show,
     ink_response,
@@ -29,7 +29,7 @@ def edge_model():
     """`image -> backbone -> head` whose first layer is the hand-made kernels above, with a positive bias on
     the blob so that it also answers a blank input (the background), as some trained filters do."""
     from tl_core.backend import keras
-    from tl_core.models import assemble, build_head
+    from tl_core.models.architectures import assemble, build_head
 
     layers = keras().layers
     conv = layers.Conv2D(5, 3, padding="same", activation="relu", name="conv1")
@@ -65,7 +65,7 @@ def test_the_response_is_what_the_ink_adds(edge_model):
 
 
 def test_a_dense_first_layer_has_no_spatial_response():
-    from tl_core.models import build_classifier
+    from tl_core.models.architectures import build_classifier
 
     with pytest.raises(ValueError, match="dense"):
         ink_response(build_classifier("mlp", 3), np.zeros((28, 28), np.float32))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tl_core.workspace import WorkspaceStore
+from tl_core.storage.workspace import WorkspaceStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LABELS = [f"c{index}" for index in range(46)]

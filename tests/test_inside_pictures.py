@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import streamlit
 
-from tl_core.feature_space import FeatureSpace
-from ui import inside
-from ui.inside import CHART_TITLES, feature_space_chart, filter_card, wrapped_title
+from tl_core.inside.feature_space import FeatureSpace
+from ui import inside, network
+from ui.inside import CHART_TITLES, feature_space_chart, wrapped_title
+from ui.network import filter_card
 
 
 def space(classes: int = 6, drawing: bool = True) -> FeatureSpace:
@@ -66,7 +67,7 @@ class ImageCalls:
 
 @pytest.fixture(scope="module")
 def small_cnn():
-    from tl_core.models import build_classifier
+    from tl_core.models.architectures import build_classifier
 
     return build_classifier("compact-gap", 3)
 
@@ -77,17 +78,17 @@ def test_saliency_is_larger_in_the_presenter_view_and_stays_crisp(monkeypatch, s
     monkeypatch.setattr(streamlit, "image", images)
     drawing = np.zeros((28, 28), np.float32)
     drawing[8:20, 13:15] = 1.0
-    inside.network_section("test", {"Model": (small_cnn, ["a", "b", "c"])}, drawing, large=large)
+    network.network_section({"Model": (small_cnn, ["a", "b", "c"])}, drawing, large=large)
     saliency_call = images.calls[0]
     assert saliency_call["width"] == width and saliency_call["image"].shape[:2] == (width, width)
     cards = images.calls[1]
-    assert len(cards["image"]) == inside.FILTERS_SHOWN and len(cards["caption"]) == inside.FILTERS_SHOWN
-    assert cards["width"] == (inside.FILTER_CARD_PX_LARGE if large else inside.FILTER_CARD_PX)
+    assert len(cards["image"]) == network.FILTERS_SHOWN and len(cards["caption"]) == network.FILTERS_SHOWN
+    assert cards["width"] == (network.FILTER_CARD_PX_LARGE if large else network.FILTER_CARD_PX)
 
 
 def test_the_presenter_view_is_read_from_the_session_by_default(monkeypatch, small_cnn):
     images = ImageCalls()
     monkeypatch.setattr(streamlit, "image", images)
-    monkeypatch.setattr(inside.st, "session_state", {"present": True})
-    inside.network_section("test", {"Model": (small_cnn, ["a", "b", "c"])}, np.zeros((28, 28), np.float32))
-    assert images.calls[0]["width"] == inside.SALIENCY_PX_LARGE
+    monkeypatch.setattr(network.st, "session_state", {"present": True})
+    network.network_section({"Model": (small_cnn, ["a", "b", "c"])}, np.zeros((28, 28), np.float32))
+    assert images.calls[0]["width"] == network.SALIENCY_PX_LARGE

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 def feature_space_script():
     import streamlit as st
 
-    from tl_core.tasks import charset_task
+    from tl_core.training.tasks import charset_task
     from ui.inside import feature_space_section
     from ui.resources import pretrained_model
 

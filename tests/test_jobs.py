@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tl_core.jobs import (
+from tl_core.classroom.jobs import (
     CANCELLED,
     DONE,
     FAILED,
@@ -21,8 +21,8 @@ from tl_core.jobs import (
     QueueLimits,
     max_concurrent_fits,
 )
-from tl_core.tasks import TaskError
-from tl_core.workspace import WorkspaceError
+from tl_core.storage.workspace import WorkspaceError
+from tl_core.training.tasks import TaskError
 
 
 def wait_until(condition, timeout=10.0):
@@ -136,12 +136,12 @@ def test_a_server_error_reaches_the_log_and_the_student_gets_a_plain_sentence(ca
         raise OSError(28, "No space left on device", path)
 
     queue = JobQueue(max_concurrent=1)
-    with caplog.at_level(logging.ERROR, logger="tl_core.jobs"):
+    with caplog.at_level(logging.ERROR, logger="tl_core.classroom.jobs"):
         job = queue.submit("ws-a", "comparison", work)
         wait_until(lambda: job.status == FAILED)
     assert job.error == FAILED_ON_SERVER
     assert path not in job.error and "OSError" not in job.error and "Errno" not in job.error
-    records = [record for record in caplog.records if record.name == "tl_core.jobs"]
+    records = [record for record in caplog.records if record.name == "tl_core.classroom.jobs"]
     assert len(records) == 1 and records[0].levelno == logging.ERROR
     assert "ws-a" in records[0].getMessage() and "comparison" in records[0].getMessage()
     logged = caplog.text  # the message, then the traceback with the exception's type and text
@@ -156,7 +156,7 @@ def test_errors_written_for_users_are_shown_as_they_are(error, caplog):
         raise error
 
     queue = JobQueue(max_concurrent=1)
-    with caplog.at_level(logging.INFO, logger="tl_core.jobs"):
+    with caplog.at_level(logging.INFO, logger="tl_core.classroom.jobs"):
         job = queue.submit("ws-a", "comparison", work)
         wait_until(lambda: job.status == FAILED)
     assert job.error == f"The training stopped: {error}"
@@ -183,7 +183,7 @@ def test_max_concurrent_fits_comes_from_the_environment(monkeypatch, value, expe
 
 
 def test_jobs_finished_long_ago_are_forgotten(monkeypatch):
-    import tl_core.jobs as jobs
+    import tl_core.classroom.jobs as jobs
 
     queue = JobQueue(max_concurrent=1)
     old = queue.submit("a", "comparison", lambda job: None)

@@ -5,7 +5,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from tl_core.lesson import (
+from tests.summaries import sweep as one_seed_sweep
+from tl_core.classroom.lesson import (
     DEMOS,
     QUERY_KEYS,
     Lesson,
@@ -17,17 +18,23 @@ from tl_core.lesson import (
     verdict,
 )
 from tl_core.markdown import escape_markdown
-from tl_core.training import TrainSettings
+from tl_core.training.results import ComparisonSummary, ModelCurves
+from tl_core.training.settings import TrainSettings
 
 UNUSUAL = Lesson(
     model="lenet5",
     charset="katakana",
     shots=3,
     train=TrainSettings(
-        strategy="fine-tune-top", epochs=7, head_learning_rate=0.0123456789, fine_tune_learning_rate=3.3e-5,
-        scratch_learning_rate=0.002, augment_copies=2, seed=12345,
+        strategy="fine-tune-top",
+        epochs=7,
+        head_learning_rate=0.0123456789,
+        fine_tune_learning_rate=3.3e-5,
+        scratch_learning_rate=0.002,
+        augment_copies=2,
+        seed=12345,
     ),
-)  # fmt: skip
+)
 
 
 def through_a_url(lesson: Lesson) -> Lesson:
@@ -125,36 +132,73 @@ def test_the_same_lesson_renders_the_same_samples():
     assert not (replace(UNUSUAL, train=replace(UNUSUAL.train, seed=1)).task().x_train == first.x_train).all()
 
 
+def curves(eval_accuracy, epoch_seconds):
+    """One model's curves as a comparison keeps them; only evaluation accuracy and seconds matter here."""
+    return ModelCurves(
+        eval_accuracy=tuple(eval_accuracy),
+        train_accuracy=(),
+        loss=(),
+        epoch_seconds=tuple(epoch_seconds),
+        seconds=epoch_seconds[-1],
+    )
+
+
 def summary_with(transfer, scratch, transfer_seconds, scratch_seconds):
-    return {
-        "transfer": {"eval_accuracy": transfer, "epoch_seconds": transfer_seconds},
-        "scratch": {"eval_accuracy": scratch, "epoch_seconds": scratch_seconds},
-    }
+    return ComparisonSummary(
+        labels=("a", "b"),
+        eval_size=2,
+        eval_source="test",
+        strategy="feature-extraction",
+        epochs=len(transfer),
+        seed=0,
+        transfer=curves(transfer, transfer_seconds),
+        scratch=curves(scratch, scratch_seconds),
+    )
 
 
 def test_speed_and_accuracy_are_read_off_the_curves():
     summary = summary_with([0.5, 0.8, 0.9], [0.2, 0.4, 0.6], [0.1, 0.2, 0.3], [2.0, 4.0, 6.0])
     numbers = speed_and_accuracy(summary)
-    assert numbers["transfer_seconds_to_match"] == 0.2  # first transfer point at or above scratch's 0.6
-    assert numbers["speedup"] == pytest.approx(30.0)
-    assert numbers["accuracy_gain"] == pytest.approx(0.3)
-    assert verdict(summary).startswith("Transfer helped: +30 percentage points of accuracy")
+    assert numbers.transfer_seconds_to_match == 0.2  # first transfer point at or above scratch's 0.6
+    assert numbers.speedup == pytest.approx(30.0)
+    assert numbers.accuracy_gain == pytest.approx(0.3)
+    assert verdict(summary) == "Transfer helped: +30 percentage points of accuracy against training from scratch."
 
 
-def test_the_verdict_says_when_transfer_did_not_help():
-    no_gain = summary_with([0.9, 0.95], [0.6, 0.96], [0.1, 0.2], [2.0, 4.0])
-    assert verdict(no_gain).startswith("Transfer bought no accuracy here (-1 percentage points).")
-    worse = summary_with([0.8, 0.85], [0.6, 0.92], [0.1, 0.2], [2.0, 4.0])
-    assert verdict(worse).startswith("Transfer hurt here: -7 percentage points")
-    assert speed_and_accuracy(worse)["transfer_seconds_to_match"] is None
+AGAINST_SCRATCH = "percentage points of accuracy against training from scratch."
+
+
+@pytest.mark.parametrize(
+    "transfer, scratch, transfer_seconds, sentence",
+    [
+        ([0.9, 0.95], [0.6, 0.96], [0.1, 0.2], "Transfer bought no accuracy here (-1 percentage points)."),
+        (  # within 2 points, and it reached scratch's final 0.96 after 0.2 s of scratch's 4 s
+            [0.9, 0.97],
+            [0.6, 0.96],
+            [0.1, 0.2],
+            "Transfer bought no accuracy here (+1 percentage points). It was still 20.0x faster to get there.",
+        ),
+        ([0.5, 0.93], [0.6, 0.96], [0.1, 0.2], f"Transfer hurt here: -3 {AGAINST_SCRATCH}"),
+        ([0.8, 0.85], [0.6, 0.92], [0.1, 0.2], f"Transfer hurt here: -7 {AGAINST_SCRATCH}"),
+    ],
+    ids=["1-point-loss-never-caught-up", "1-point-gain-sooner", "3-point-loss", "7-point-loss"],
+)
+def test_the_verdict_says_when_transfer_did_not_help(transfer, scratch, transfer_seconds, sentence):
+    assert verdict(summary_with(transfer, scratch, transfer_seconds, [2.0, 4.0])) == sentence
+
+
+def test_the_verdict_calls_three_points_of_gain_a_help():
+    summary = summary_with([0.5, 0.99], [0.2, 0.96], [0.1, 0.2], [2.0, 4.0])
+    assert verdict(summary) == f"Transfer helped: +3 {AGAINST_SCRATCH}"
+
+
+def test_a_transfer_that_never_reaches_scratch_has_no_time_to_match():
+    numbers = speed_and_accuracy(summary_with([0.8, 0.85], [0.6, 0.92], [0.1, 0.2], [2.0, 4.0]))
+    assert numbers.transfer_seconds_to_match is None and numbers.speedup is None
 
 
 def test_labels_needed_finds_where_scratch_catches_up():
-    sweep = {
-        "shots": [1, 2, 5, 10],
-        "transfer": {"mean": [0.7, 0.8, 0.9, 0.95]},
-        "scratch": {"mean": [0.1, 0.3, 0.72, 0.9]},
-    }
-    assert labels_needed(sweep)["scratch_shots_to_match"] == 5
-    sweep["scratch"]["mean"] = [0.1, 0.2, 0.3, 0.4]
-    assert labels_needed(sweep)["scratch_shots_to_match"] is None
+    caught_up = one_seed_sweep([1, 2, 5, 10], [0.7, 0.8, 0.9, 0.95], [0.1, 0.3, 0.72, 0.9])
+    assert labels_needed(caught_up).scratch_shots_to_match == 5
+    never = one_seed_sweep([1, 2, 5, 10], [0.7, 0.8, 0.9, 0.95], [0.1, 0.2, 0.3, 0.4])
+    assert labels_needed(never).scratch_shots_to_match is None

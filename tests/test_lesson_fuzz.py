@@ -11,12 +11,12 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tl_core.charsets import CHARSETS
-from tl_core.lesson import QUERY_KEYS, RUN_KEYS, SHOTS_LIMITS, Lesson, lesson_from_query, lesson_to_query
+from tl_core.classroom.lesson import QUERY_KEYS, RUN_KEYS, SHOTS_LIMITS, Lesson, lesson_from_query, lesson_to_query
+from tl_core.data.charsets import CHARSETS
 from tl_core.markdown import escape_markdown
-from tl_core.models import ARCHITECTURES
-from tl_core.training import LIMITS
-from tl_core.transfer import STRATEGIES
+from tl_core.models.architectures import ARCHITECTURES
+from tl_core.training.settings import LIMITS
+from tl_core.training.transfer import STRATEGIES
 
 FUZZ = settings(max_examples=400, deadline=500, derandomize=True, database=None)  # under a second each
 MAX_MESSAGE_CHARS = 200  # the longest: 40 quoted characters and the list of character sets
@@ -26,16 +26,53 @@ NUMBERS = st.one_of(
     st.integers(-(10**400), 10**400).map(str),  # huge: beyond a float, beyond a C long
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats(allow_nan=True, allow_infinity=True).map(lambda x: f"{x:.3e}"),
-    st.sampled_from(["nan", "-nan", "NaN", "inf", "-Infinity", "1e309", "-1e309", "1e-400", "0x10", "1_000", " 7 ",
-                     "５", "١٢", "+3", "-0", "2.5", "1e2", "", " ", "0.", ".5"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "nan",
+            "-nan",
+            "NaN",
+            "inf",
+            "-Infinity",
+            "1e309",
+            "-1e309",
+            "1e-400",
+            "0x10",
+            "1_000",
+            " 7 ",
+            "５",
+            "١٢",
+            "+3",
+            "-0",
+            "2.5",
+            "1e2",
+            "",
+            " ",
+            "0.",
+            ".5",
+        ]
+    ),
+)
 WORDS = st.one_of(
     st.text(max_size=60),
-    st.sampled_from(["[Log in again](http://example.invalid)", ":red[alarm]", "$x$", "**b**", "<b>x</b>", "a\nb",
-                     "\u202eevil", "\x00", "\U0001f642", "../../etc/passwd", "%00", "ws-abc"]),
+    st.sampled_from(
+        [
+            "[Log in again](http://example.invalid)",
+            ":red[alarm]",
+            "$x$",
+            "**b**",
+            "<b>x</b>",
+            "a\nb",
+            "\u202eevil",
+            "\x00",
+            "\U0001f642",
+            "../../etc/passwd",
+            "%00",
+            "ws-abc",
+        ]
+    ),
     st.builds(lambda char, n: char * n, st.sampled_from("9a[\u202e\n"), st.integers(1000, 100_000)),  # very long
     st.sampled_from([*ARCHITECTURES, *CHARSETS, *STRATEGIES]),  # valid somewhere, maybe not under this key
-)  # fmt: skip
+)
 VALUES = st.one_of(NUMBERS, WORDS)
 KEYS = st.one_of(st.sampled_from([*QUERY_KEYS, "workspace", "present"]), st.text(max_size=12))
 
@@ -43,10 +80,10 @@ KEYS = st.one_of(st.sampled_from([*QUERY_KEYS, "workspace", "present"]), st.text
 def lessons():
     """Any valid lesson, as a link would carry it."""
     numbers = {"shots": st.integers(*SHOTS_LIMITS)}
-    for key, (where, kind) in QUERY_KEYS.items():
-        if kind in ("int", "float") and where.startswith("train."):
-            low, high = LIMITS[where.removeprefix("train.")]
-            numbers[key] = st.integers(low, high) if kind == "int" else st.floats(low, high)
+    for key, (where, declared) in QUERY_KEYS.items():
+        if declared.choices is None and where.startswith("train."):
+            low, high = declared.low, declared.high
+            numbers[key] = st.integers(low, high) if declared.whole else st.floats(low, high)
     return st.builds(
         lambda model, charset, strategy, values: lesson_from_query(
             {"model": model, "set": charset, "strategy": strategy, **{k: str(v) for k, v in values.items()}}
@@ -99,8 +136,8 @@ def check_outcome(query: dict[str, str], keys=None) -> tuple[Lesson, list[str]]:
     # a value without a message was used as it was
     used = lesson_to_query(lesson)
     for key in set(read) - set(named):
-        where, kind = QUERY_KEYS[key]
-        if kind in ("int", "float"):
+        where, declared = QUERY_KEYS[key]
+        if declared.choices is None:
             assert float(query[key]) == float(used[key]), key
         else:
             assert query[key] == used[key], key

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from tl_core.digit_styles import render_style
-from tl_core.personal import MIN_CORRECTIONS, latest_personal, personal_and_keep, reset_personal
-from tl_core.preprocess import canvas_to_input
-from tl_core.workspace import MAX_CORRECTIONS, WorkspaceError, WorkspaceStore, encode_png
+from tl_core.data.digit_styles import render_style
+from tl_core.data.png import encode_png
+from tl_core.data.preprocess import canvas_to_input
+from tl_core.storage.workspace import MAX_CORRECTIONS, WorkspaceError, WorkspaceStore
+from tl_core.training.personal import MIN_CORRECTIONS, latest_personal, personal_and_keep, reset_personal
 
 MODEL = "deep-bn"  # still reads only MNIST's plain 1 (its flag-1s: 62%); the default model reads them now
 
@@ -38,7 +39,7 @@ def test_corrections_are_kept_per_model_and_checked(workspace):
 
 
 def test_fewer_than_three_corrections_train_nothing(workspace):
-    from tl_core.zoo import load_model
+    from tl_core.models.zoo import load_model
 
     drawings, inputs = flag_ones(MIN_CORRECTIONS - 1, seed=2)
     for drawing, model_input in zip(drawings, inputs, strict=True):
@@ -48,8 +49,8 @@ def test_fewer_than_three_corrections_train_nothing(workspace):
 
 
 def test_a_personal_model_learns_my_flagged_one_and_forgets_nothing(workspace):
-    from tl_core.model_io import model_from_bytes
-    from tl_core.zoo import load_model
+    from tl_core.models.model_io import model_from_bytes
+    from tl_core.models.zoo import load_model
 
     original = load_model(MODEL)
     drawings, inputs = flag_ones(5, seed=123)
@@ -74,7 +75,7 @@ def test_a_personal_model_learns_my_flagged_one_and_forgets_nothing(workspace):
 
 
 def test_cancelling_keeps_nothing(workspace):
-    from tl_core.zoo import load_model
+    from tl_core.models.zoo import load_model
 
     drawings, inputs = flag_ones(3, seed=4)
     for drawing, model_input in zip(drawings, inputs, strict=True):

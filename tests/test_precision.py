@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import tl_core
-from tl_core.precision import Precision, cpu_has_bf16
-from tl_core.tasks import charset_task
-from tl_core.training import TrainSettings, compare
+from tl_core.models.precision import Precision, cpu_has_bf16
+from tl_core.training.engine import compare
+from tl_core.training.settings import TrainSettings
+from tl_core.training.tasks import charset_task
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from tl_core.preprocess import CENTRE, EmptyDrawingError, canvas_to_input, ink_from_image, mnist_normalize
+from tl_core.data.preprocess import CENTRE, EmptyDrawingError, canvas_to_input, ink_from_image, mnist_normalize
 
 
 def draw_seven(side=280, offset=(0, 0), scale=1.0, ink=(0, 0, 0, 255), paper=(255, 255, 255, 255), width=18):
@@ -121,7 +121,7 @@ def png_bytes(array):
 
 
 def test_decode_png_checks_size_and_header_before_decoding():
-    from tl_core.preprocess import decode_png
+    from tl_core.data.png import decode_png
 
     small = np.zeros((20, 30, 4), np.uint8)
     assert decode_png(png_bytes(small)).shape == (20, 30, 4)
@@ -138,7 +138,7 @@ def test_decode_png_checks_size_and_header_before_decoding():
 
 
 def test_the_fast_channel_mean_equals_numpys_mean_bit_for_bit():
-    from tl_core.preprocess import _channel_mean
+    from tl_core.data.preprocess import _channel_mean
 
     rng = np.random.default_rng(3)
     for shape in [(280, 280, 3), (5, 7, 1), (100, 3, 3), (1, 1, 3)]:

@@ -6,15 +6,27 @@ import sys
 
 import pytest
 
-from tl_core.pretrain import accuracy, sha256_of
-from tl_core.zoo import load_model
+from tl_core.models.pretrain import accuracy, sha256_of
+from tl_core.models.zoo import load_model
 
 pytestmark = pytest.mark.slow
 
 
 def test_pretrain_command_writes_a_model_and_an_honest_card(tmp_path, mnist):
-    command = [sys.executable, "-m", "tl_core", "pretrain", "--model", "lenet5", "--epochs", "3",
-               "--train-limit", "1000", "--out-dir", str(tmp_path)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "tl_core",
+        "pretrain",
+        "--model",
+        "lenet5",
+        "--epochs",
+        "3",
+        "--train-limit",
+        "1000",
+        "--out-dir",
+        str(tmp_path),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "epoch 3/3" in result.stdout
@@ -32,7 +44,9 @@ def test_pretrain_command_writes_a_model_and_an_honest_card(tmp_path, mnist):
 def test_pretrain_rejects_an_unknown_model(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "tl_core", "pretrain", "--model", "resnet", "--out-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "Unknown model" in result.stderr
     assert not list(tmp_path.iterdir())

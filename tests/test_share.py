@@ -27,9 +27,15 @@ def test_public_url_under_a_path_prefix_keeps_it():
 
 
 @pytest.mark.parametrize(
-    "opened", ["http://localhost:8501/lesson", "http://127.0.0.1:8501/lesson", "http://[::1]:8501/lesson",
-               "http://0.0.0.0:8501/lesson", "http://127.1.2.3/lesson"],
-)  # fmt: skip
+    "opened",
+    [
+        "http://localhost:8501/lesson",
+        "http://127.0.0.1:8501/lesson",
+        "http://[::1]:8501/lesson",
+        "http://0.0.0.0:8501/lesson",
+        "http://127.1.2.3/lesson",
+    ],
+)
 def test_a_loopback_address_is_kept_but_flagged(opened):
     address = lesson_address(QUERY, None, opened)
     assert address.url.startswith(opened + "?")
@@ -45,9 +51,19 @@ def test_a_network_address_is_not_flagged():
 
 
 @pytest.mark.parametrize(
-    "value", ["192.168.1.20:8501", "javascript:alert(1)", "ftp://host/", "http://", "http://host:port/",
-              "http://host/?a=1", "http://host/#x", "http://[bad", "http://[Log in]/"],
-)  # fmt: skip
+    "value",
+    [
+        "192.168.1.20:8501",
+        "javascript:alert(1)",
+        "ftp://host/",
+        "http://",
+        "http://host:port/",
+        "http://host/?a=1",
+        "http://host/#x",
+        "http://[bad",
+        "http://[Log in]/",
+    ],
+)
 def test_a_malformed_public_url_is_ignored_with_a_reason(value):
     base, problem = public_base(value)
     assert base is None and "TL_PUBLIC_URL" in problem

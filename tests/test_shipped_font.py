@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from tl_core.charsets import CHARSETS
+from tl_core.data.charsets import CHARSETS
 
 ROOT = Path(__file__).resolve().parents[1]
 FONTS = sorted((ROOT / "static" / "fonts").glob("NotoSansJP-*.woff2"))

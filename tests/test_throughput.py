@@ -6,11 +6,12 @@ from dataclasses import replace
 import pytest
 
 from benchmarks.throughput import forward_flops, run_jobs, summarise
-from tl_core.lesson import Lesson
-from tl_core.precision import Precision
-from tl_core.training import MODEL_POOL, TrainSettings
-from tl_core.transfer import scratch_model
-from tl_core.warmup import warm_up, warmed_kind
+from tl_core.classroom.lesson import Lesson
+from tl_core.classroom.warmup import warm_up, warmed_kind
+from tl_core.models.precision import Precision
+from tl_core.training.model_pool import MODEL_POOL
+from tl_core.training.settings import TrainSettings
+from tl_core.training.transfer import scratch_model
 
 pytestmark = pytest.mark.slow
 

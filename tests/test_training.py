@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 import tl_core
-from tl_core.models import backbone_of, head_of
-from tl_core.tasks import TaskError, charset_task, check_trainable, held_out_task
-from tl_core.training import TrainSettings, compare, epoch_plan, train_transfer
+from tl_core.models.architectures import backbone_of, head_of
+from tl_core.training.engine import compare, epoch_plan, train_transfer
+from tl_core.training.settings import TrainSettings
+from tl_core.training.tasks import TaskError, charset_task, check_trainable, held_out_task
 
 pytestmark = pytest.mark.slow
 
@@ -113,10 +114,13 @@ def test_a_run_is_deterministic_for_a_seed(zoo, small_task):
 def test_training_can_be_cancelled_between_epochs(zoo, small_task):
     seen = []
     result = compare(
-        zoo["compact-gap"], "compact-gap", small_task, TrainSettings(epochs=10, strategy="fine-tune-top"),
+        zoo["compact-gap"],
+        "compact-gap",
+        small_task,
+        TrainSettings(epochs=10, strategy="fine-tune-top"),
         progress=lambda which, record: seen.append((which, record.epoch)),
         should_stop=lambda: len(seen) >= 2,
-    )  # fmt: skip
+    )
     assert result.transfer.cancelled and len(result.transfer.curve) == 2
     assert result.scratch.cancelled and not result.scratch.curve  # scratch never started
     assert seen == [("transfer", 1), ("transfer", 2)]
@@ -131,8 +135,21 @@ def test_transfer_beats_scratch_with_one_sample_per_class(zoo):
 
 
 def test_compare_command_saves_models_that_predict_in_label_order(tmp_path):
-    command = [sys.executable, "-m", "tl_core", "compare", "--charset", "kanji-numerals", "--shots", "2",
-               "--epochs", "4", "--save-dir", str(tmp_path), "--json"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "tl_core",
+        "compare",
+        "--charset",
+        "kanji-numerals",
+        "--shots",
+        "2",
+        "--epochs",
+        "4",
+        "--save-dir",
+        str(tmp_path),
+        "--json",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)
@@ -152,8 +169,14 @@ def test_compare_command_saves_models_that_predict_in_label_order(tmp_path):
 
 
 def test_settings_are_clamped_to_documented_limits():
-    wild = TrainSettings(epochs=10**6, head_learning_rate=float("nan"), scratch_learning_rate=-1.0,
-                         augment_copies=-3, batch_size=0, seed=-5).clamped()  # fmt: skip
+    wild = TrainSettings(
+        epochs=10**6,
+        head_learning_rate=float("nan"),
+        scratch_learning_rate=-1.0,
+        augment_copies=-3,
+        batch_size=0,
+        seed=-5,
+    ).clamped()
     assert wild.epochs == 200 and wild.head_learning_rate == TrainSettings().head_learning_rate
     assert wild.scratch_learning_rate == 1e-5 and wild.augment_copies == 0 and wild.batch_size == 4
     assert wild.seed == 0
@@ -183,8 +206,8 @@ def test_a_seed_gives_the_same_curves_while_other_threads_build_models(zoo, smal
     its own; the shared Keras generator must not let them change each other's initial weights."""
     import threading
 
-    from tl_core.feature_space import random_backbone
-    from tl_core.model_io import model_from_bytes, model_to_bytes
+    from tl_core.inside.feature_space import random_backbone
+    from tl_core.models.model_io import model_from_bytes, model_to_bytes
 
     settings = TrainSettings(strategy="fine-tune-top", epochs=2, seed=11)
     alone = compare(zoo["compact-gap"], "compact-gap", small_task, settings)
@@ -215,8 +238,14 @@ def test_two_class_feature_extraction_gives_a_two_way_softmax_that_agrees_with_i
     task = charset_task("kanji-numerals", 3, seed=2)
     two = np.isin(task.y_train, [0, 1])
     keep = np.isin(task.y_eval, [0, 1])
-    task = replace(task, labels=task.labels[:2], x_train=task.x_train[two], y_train=task.y_train[two],
-                   x_eval=task.x_eval[keep], y_eval=task.y_eval[keep])  # fmt: skip
+    task = replace(
+        task,
+        labels=task.labels[:2],
+        x_train=task.x_train[two],
+        y_train=task.y_train[two],
+        x_eval=task.x_eval[keep],
+        y_eval=task.y_eval[keep],
+    )
     settings = TrainSettings(epochs=3).clamped()
     result = train_transfer(zoo["compact-gap"], "compact-gap", task, epoch_plan(task, settings), settings)
     probabilities = result.model.predict(task.x_eval[..., None], verbose=0)

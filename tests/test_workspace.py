@@ -8,16 +8,16 @@ import time
 import numpy as np
 import pytest
 
-import tl_core.workspace as workspace_module
+import tl_core.storage.workspace as workspace_module
 from tests.confined import run_confined
-from tl_core.workspace import (
+from tl_core.data.png import encode_png
+from tl_core.storage.workspace import (
     DAMAGED,
     READ_ONLY,
     UNUSABLE,
     StorageError,
     WorkspaceError,
     WorkspaceStore,
-    encode_png,
     retention_days,
     validate_label,
     validate_workspace_name,
@@ -163,7 +163,7 @@ def test_two_memory_stores_do_not_share_samples(tmp_path):
 
 
 def test_generated_workspace_names_carry_96_random_bits_and_are_valid():
-    from tl_core.workspace import new_workspace_name
+    from tl_core.storage.workspace import new_workspace_name
 
     names = {new_workspace_name() for _ in range(2000)}
     assert len(names) == 2000
@@ -239,7 +239,7 @@ def test_a_read_only_data_directory_shows_the_saved_samples_and_says_new_work_is
 
     result = run_confined(
         "import json, numpy as np\n"
-        "from tl_core.workspace import WorkspaceStore\n"
+        "from tl_core.storage.workspace import WorkspaceStore\n"
         f"store = WorkspaceStore.open_or_memory({str(data / 'workspaces.sqlite3')!r})\n"
         "workspace = store.workspace('class-7b')\n"
         "saved = workspace.counts()\n"
@@ -259,7 +259,7 @@ def test_a_full_disk_gives_a_plain_message_and_the_sample_is_not_stored(tmp_path
     data.mkdir()
     result = run_confined(
         "import json, os, numpy as np\n"
-        "from tl_core.workspace import StorageError, WorkspaceStore\n"
+        "from tl_core.storage.workspace import StorageError, WorkspaceStore\n"
         "store = WorkspaceStore('/data/workspaces.sqlite3'.replace('/data', os.environ['DATA']))\n"
         "workspace = store.workspace('w')\n"
         "workspace.start_task(['a'])\n"
@@ -421,7 +421,7 @@ def test_a_database_from_before_shared_models_still_opens_with_its_runs(tmp_path
         "hangul-filler",
         "blank-braille",
         "tag",
-    ],  # fmt: skip
+    ],
 )
 def test_labels_with_invisible_formatting_characters_are_rejected(label):
     with pytest.raises(WorkspaceError, match="invisible"):

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from tl_core.__main__ import main
-from tl_core.workspace import WorkspaceStore, encode_png
+from tl_core.data.png import encode_png
+from tl_core.storage.workspace import WorkspaceStore
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

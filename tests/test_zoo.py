@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import tl_core
-from tl_core.models import ARCHITECTURES, backbone_of, block_names, head_of
-from tl_core.pretrain import DIGITS, DRAWN_EVAL_SEED, accuracy
-from tl_core.render import render_samples
-from tl_core.zoo import MODELS_DIR
+from tl_core.data.mnist import DIGITS
+from tl_core.data.render import render_samples
+from tl_core.models.architectures import ARCHITECTURES, backbone_of, block_names, head_of
+from tl_core.models.pretrain import DRAWN_EVAL_SEED, accuracy
+from tl_core.models.zoo import MODELS_DIR
 
 CARDS = tl_core.list_models()
 CONV_MODELS = [card["name"] for card in CARDS if card["name"] != "mlp"]
@@ -58,10 +59,17 @@ def test_accuracy_targets_on_the_cards():
 
 def test_models_json_command_prints_the_cards_without_importing_tensorflow():
     result = subprocess.run(
-        [sys.executable, "-c", "import sys, runpy; sys.argv = ['tl_core', 'models', '--json']; "
-         "runpy.run_module('tl_core', run_name='__main__'); assert 'tensorflow' not in sys.modules"],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, runpy; sys.argv = ['tl_core', 'models', '--json']; "
+            "runpy.run_module('tl_core', run_name='__main__'); assert 'tensorflow' not in sys.modules",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     printed = json.loads(result.stdout)
     assert [card["name"] for card in printed] == [card["name"] for card in CARDS]
     assert all({"name", "title", "params", "heldout_accuracy"} <= set(card) for card in printed)
@@ -115,3 +123,20 @@ def test_a_model_file_that_does_not_match_its_card_is_refused(tmp_path):
 def test_unknown_or_path_like_model_names_are_rejected(name):
     with pytest.raises(ValueError, match="Unknown model"):
         tl_core.load_model(name)
+
+
+def test_each_cards_command_is_what_the_pretrain_command_prints_for_its_settings():
+    from tl_core.data.digit_styles import STYLES
+    from tl_core.models.pretrain import PretrainConfig, command_for
+
+    mnist_train_size = 4500  # the MNIST digits pretraining uses; the rest of train_size are style drawings
+    for card in tl_core.list_models():
+        style_drawings = (card["training_data"]["train_size"] - mnist_train_size) // len(STYLES)
+        config = PretrainConfig(
+            epochs=card["epochs"],
+            batch_size=card["batch_size"],
+            learning_rate=card["learning_rate"],
+            seed=card["seed"],
+            style_drawings=style_drawings,
+        )
+        assert card["command"] == command_for(card["name"], config), card["name"]

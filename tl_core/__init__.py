@@ -6,9 +6,9 @@ Public contract (other tools and pages rely on it):
 - `list_charsets()` -> built-in character sets; `render_charset(name, n_per_class, seed)` -> (X, y, labels)
 """
 
-from tl_core.charsets import list_charsets, render_charset
-from tl_core.preprocess import EmptyDrawingError, canvas_to_input
-from tl_core.zoo import list_models, load_model, model_card, predict_probabilities
+from tl_core.data.charsets import list_charsets, render_charset
+from tl_core.data.preprocess import EmptyDrawingError, canvas_to_input
+from tl_core.models.zoo import list_models, load_model, model_card, predict_probabilities
 
 __all__ = [
     "EmptyDrawingError",

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from tl_core.zoo import MODELS_DIR, list_models
+from tl_core.models.zoo import MODELS_DIR, list_models
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     charsets = commands.add_parser("charsets", help="list the built-in character sets")
     charsets.add_argument("--json", action="store_true", help="print name, title and labels of each set as JSON")
 
-    from tl_core.models import DEFAULT_MODEL
-    from tl_core.training import TrainSettings
-    from tl_core.transfer import STRATEGIES
+    from tl_core.models.architectures import DEFAULT_MODEL
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.transfer import STRATEGIES
 
     train_defaults = TrainSettings()
     compare = commands.add_parser("compare", help="train scratch and transfer models on a few samples of a set")
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     compare.add_argument("--save-dir", type=Path, help="write scratch.keras and transfer.keras here")
     compare.add_argument("--json", action="store_true", help="print the curves as JSON")
 
-    from tl_core.pretrain import PretrainConfig
+    from tl_core.models.pretrain import PretrainConfig
 
     defaults = PretrainConfig()
     pretrain = commands.add_parser("pretrain", help="(re)train a zoo model on real MNIST and write its card")
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     pretrain.add_argument("--out-dir", type=Path, default=MODELS_DIR)
 
-    from tl_core import workspace_cli
+    from tl_core.storage import cli as workspace_cli
 
     workspace_cli.add_commands(commands)
 
@@ -76,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _compare(args) -> int:
-    from tl_core.charsets import get_charset
-    from tl_core.models import get_architecture
-    from tl_core.tasks import charset_task
-    from tl_core.training import TrainSettings, compare, comparison_summary
-    from tl_core.zoo import load_model
+    from tl_core.data.charsets import get_charset
+    from tl_core.models.architectures import get_architecture
+    from tl_core.models.zoo import load_model
+    from tl_core.training.engine import compare
+    from tl_core.training.results import COMPARISON_MODELS, comparison_summary
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.tasks import charset_task
 
     try:
         get_architecture(args.model)
@@ -104,17 +106,16 @@ def _compare(args) -> int:
         result.transfer.model.save(args.save_dir / "transfer.keras")
         result.scratch.model.save(args.save_dir / "scratch.keras")
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print(json.dumps(summary.to_json(), ensure_ascii=False))
     else:
-        for which in ("transfer", "scratch"):
-            print(
-                f"{which}: eval accuracy {summary[which]['eval_accuracy'][-1]:.3f} after {summary[which]['seconds']} s"
-            )
+        for which in COMPARISON_MODELS:
+            curves = summary.curves(which)
+            print(f"{which}: eval accuracy {curves.eval_accuracy[-1]:.3f} after {curves.seconds} s")
     return 0
 
 
 def _charsets(args) -> int:
-    from tl_core.charsets import list_charsets
+    from tl_core.data.charsets import list_charsets
 
     return _listing(
         list_charsets(), args.json, lambda c: f"{c['name']:<15} {c['title']:<24} {''.join(c['labels'])[:60]}"
@@ -143,8 +144,8 @@ def _listing(items: list[dict], as_json: bool, row) -> int:
 
 
 def _pretrain(args) -> int:
-    from tl_core.models import get_architecture
-    from tl_core.pretrain import PretrainConfig, pretrain
+    from tl_core.models.architectures import get_architecture
+    from tl_core.models.pretrain import PretrainConfig, pretrain
 
     try:
         get_architecture(args.model)

@@ -11,10 +11,11 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 
 
 @functools.cache
-def tensorflow():
+def tensorflow() -> ModuleType:
     # Quiet the C++ start-up banner before the first import; real errors still surface as exceptions.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
@@ -40,7 +41,7 @@ def _set_thread_pools(tf) -> None:
 
 
 @functools.cache
-def keras():
+def keras() -> ModuleType:
     tensorflow()  # keras 3 picks its backend from the environment; make sure it is TensorFlow's
     import keras as keras_module
 

@@ -33,7 +33,7 @@ WEIGHTS = {"Regular": "NotoSansCJK-Regular.ttc", "Bold": "NotoSansCJK-Bold.ttc"}
 
 
 def characters_to_keep() -> str:
-    from tl_core.charsets import CHARSETS
+    from tl_core.data.charsets import CHARSETS
 
     kept = {chr(code) for block in BLOCKS for code in block}
     kept |= {label for charset in CHARSETS.values() for label in charset.labels if ord(label) >= 0x3000}

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from tl_core.data.png import decode_png
+from tl_core.data.preprocess import EmptyDrawingError, canvas_to_input
 from tl_core.markdown import escape_markdown
-from tl_core.preprocess import EmptyDrawingError, canvas_to_input, decode_png
 
 CANVAS_SIDE = 280  # px; ten times the model input, so a finger or mouse has room
 PEN_WIDTH = 18  # px; about two model pixels after scaling the drawing to 20 px
@@ -71,17 +72,19 @@ def clear_canvas(key: str) -> None:
 
 
 def drawn_input(key: str) -> np.ndarray | None:
-    """A canvas whose drawing comes back as the model input (28, 28), or None while it is empty.
-
-    A drawing that cannot be read is explained under the canvas, never raised.
-    """
+    """A canvas whose drawing comes back as the model input (28, 28), or None while nothing readable is drawn
+    (why not is said under the canvas)."""
     drawing = drawing_canvas(key)
-    if drawing is None:
-        return None
+    return None if drawing is None else model_input_of(drawing)
+
+
+def model_input_of(drawing: np.ndarray, place=st) -> np.ndarray | None:
+    """A canvas drawing (H, W, 4) as the model input (28, 28), or None when it holds no ink or cannot be read:
+    why not is said in `place` (a column, or the page where the call stands), never raised."""
     try:
         return canvas_to_input(drawing)
-    except EmptyDrawingError:
-        return None
+    except EmptyDrawingError as empty:
+        place.info(str(empty))
     except ValueError as bad:
-        st.warning(f"That drawing could not be read: {escape_markdown(bad)}")
-        return None
+        place.warning(f"That drawing could not be read: {escape_markdown(bad)}")
+    return None

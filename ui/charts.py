@@ -1,13 +1,19 @@
-"""Plotly figures used by the pages, and the framed sample pictures shown next to them."""
+"""Plotly figures used by the pages, and the framed sample pictures shown next to them.
+
+Kept as one module: every figure shares its colours, chance line and label escaping (`plot_text`), and each
+function is one figure, read on its own.
+"""
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
-from tl_core.evaluation import ClassAccuracy
+from tl_core.training.evaluation import ClassAccuracy
+from tl_core.training.results import COMPARISON_MODELS, ComparisonSummary, ModelCurves, SweepSummary
 
 ACCENT = "#e4572e"
 MUTED = "#9aa5b1"
@@ -62,35 +68,46 @@ def tile(image: np.ndarray) -> np.ndarray:
 TRANSFER_COLOUR = "#e4572e"
 SCRATCH_COLOUR = "#4c78a8"
 RUN_COLOURS = {"transfer": TRANSFER_COLOUR, "scratch": SCRATCH_COLOUR}
-RUNS = tuple(RUN_COLOURS)  # the two models of a comparison, in the order pages show them
 
 
-def curve_points(run: dict) -> list[dict]:
-    """A kept run's curve ({"eval_accuracy": [...], "epoch_seconds": [...]}) as points for `learning_curves`."""
-    return [
-        {"epoch": i + 1, "seconds": s, "eval_accuracy": a}
-        for i, (a, s) in enumerate(zip(run["eval_accuracy"], run["epoch_seconds"], strict=True))
-    ]
+@dataclass(frozen=True)
+class CurvePoint:
+    """One epoch of a learning curve, kept or live (a tl_core.training.results.EpochRecord has these too)."""
+
+    epoch: int  # 1-based
+    seconds: float  # cumulative training seconds
+    eval_accuracy: float | None  # None when there was nothing to evaluate on
+
+
+def curve_points(curves: ModelCurves) -> list[CurvePoint]:
+    """A kept model's curve as points for `learning_curves`."""
+    pairs = zip(curves.eval_accuracy, curves.epoch_seconds, strict=True)
+    return [CurvePoint(epoch, seconds, accuracy) for epoch, (accuracy, seconds) in enumerate(pairs, start=1)]
+
+
+def comparison_curves(summary: ComparisonSummary) -> dict[str, list[CurvePoint]]:
+    """Both models' curves of a kept comparison, as `learning_curves` takes them."""
+    return {which: curve_points(summary.curves(which)) for which in COMPARISON_MODELS}
 
 
 def learning_curves(
-    curves: dict[str, list[dict]], x_axis: str = "epoch", height: int = 380, chance: float | None = None
+    curves: dict[str, list[CurvePoint]], x_axis: str = "epoch", height: int = 380, chance: float | None = None
 ) -> go.Figure:
     """Eval accuracy of both models against epoch or training seconds.
 
-    `curves` maps "transfer"/"scratch" to lists of {"epoch", "seconds", "eval_accuracy"} points; `chance`
+    `curves` maps "transfer"/"scratch" to their points (a model not there yet draws no line); `chance`
     (1 / number of classes) draws the accuracy of guessing, so a curve near the floor reads as "learned nothing".
     """
     figure = go.Figure()
-    for which in ("transfer", "scratch"):
+    for which in COMPARISON_MODELS:
         points = curves.get(which, [])
         figure.add_trace(
             go.Scatter(
-                x=[p["seconds"] if x_axis == "seconds" else p["epoch"] for p in points],
-                y=[p["eval_accuracy"] for p in points],
+                x=[p.seconds if x_axis == "seconds" else p.epoch for p in points],
+                y=[p.eval_accuracy for p in points],
                 mode="lines+markers",
-                name=f"{which} ({points[-1]['eval_accuracy']:.0%})"
-                if points and points[-1]["eval_accuracy"] is not None
+                name=f"{which} ({points[-1].eval_accuracy:.0%})"
+                if points and points[-1].eval_accuracy is not None
                 else which,
                 line=dict(color=RUN_COLOURS[which], width=3),
                 marker=dict(size=5),
@@ -121,22 +138,24 @@ def add_chance_line(figure: go.Figure, chance: float, **where) -> None:
     )
 
 
-def training_and_evaluation(runs: dict[str, dict], x_axis: str = "epoch", chance: float | None = None) -> go.Figure:
+def training_and_evaluation(
+    summary: ComparisonSummary, x_axis: str = "epoch", chance: float | None = None
+) -> go.Figure:
     """Per model: accuracy on its training samples against accuracy on the evaluation samples (top), and the
-    training loss (bottom), from kept run summaries ({"train_accuracy", "eval_accuracy", "loss", "epoch_seconds"}).
+    training loss (bottom), from a kept comparison.
 
     A training curve far above the evaluation curve is a model learning its few samples by heart.
     """
     from plotly.subplots import make_subplots
 
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.6, 0.4])
-    for which in ("transfer", "scratch"):
-        run, colour = runs[which], RUN_COLOURS[which]
-        x = list(run["epoch_seconds"]) if x_axis == "seconds" else list(range(1, len(run["eval_accuracy"]) + 1))
+    for which in COMPARISON_MODELS:
+        run, colour = summary.curves(which), RUN_COLOURS[which]
+        x = list(run.epoch_seconds) if x_axis == "seconds" else list(range(1, len(run.eval_accuracy) + 1))
         lines = (  # (what, values, line, subplot row, number format)
-            ("evaluation", run["eval_accuracy"], dict(color=colour, width=3), 1, ".1%"),
-            ("training", run["train_accuracy"], dict(color=colour, width=2, dash="dot"), 1, ".1%"),
-            ("training loss", run["loss"], dict(color=colour, width=2), 2, ".3f"),
+            ("evaluation", list(run.eval_accuracy), dict(color=colour, width=3), 1, ".1%"),
+            ("training", list(run.train_accuracy), dict(color=colour, width=2, dash="dot"), 1, ".1%"),
+            ("training loss", list(run.loss), dict(color=colour, width=2), 2, ".3f"),
         )
         for what, values, line, row, number in lines:
             figure.add_trace(
@@ -167,27 +186,19 @@ def training_and_evaluation(runs: dict[str, dict], x_axis: str = "epoch", chance
     return figure
 
 
-def sweep_seeds(sweep: dict) -> int:
-    """Seeds run per point of a kept sweep: recorded as "seeds" since it was added, else counted from "runs"."""
-    if sweep.get("seeds"):
-        return int(sweep["seeds"])
-    runs = sweep["transfer"]["runs"]
-    return len(runs[0]) if runs else 0
-
-
-def sweep_chart(sweep: dict, chance: float | None = None) -> go.Figure:
+def sweep_chart(sweep: SweepSummary, chance: float | None = None) -> go.Figure:
     """Accuracy against samples per class, per model: one run per point, or the mean and the min-max band
     when several seeds ran (the axis says which, so one seed is never passed off as an average)."""
     figure = go.Figure()
-    shots = sweep["shots"]
-    seeds = sweep_seeds(sweep)
-    for which in ("transfer", "scratch"):
-        data, colour = sweep[which], RUN_COLOURS[which]
+    shots = list(sweep.shots)
+    seeds = sweep.seeds_per_point
+    for which in COMPARISON_MODELS:
+        data, colour = sweep.curve(which), RUN_COLOURS[which]
         if seeds > 1:  # with one seed, low = mean = high: a band would only pretend to show a spread
             figure.add_trace(
                 go.Scatter(
                     x=shots + shots[::-1],
-                    y=data["high"] + data["low"][::-1],
+                    y=list(data.high) + list(data.low[::-1]),
                     fill="toself",
                     fillcolor=colour,
                     opacity=0.2,
@@ -199,7 +210,7 @@ def sweep_chart(sweep: dict, chance: float | None = None) -> go.Figure:
         figure.add_trace(
             go.Scatter(
                 x=shots,
-                y=data["mean"],
+                y=list(data.mean),
                 mode="lines+markers",
                 name=which,
                 line=dict(color=colour, width=3),
@@ -280,7 +291,7 @@ def class_accuracy_chart(
     )
     labels = [plot_text(accuracies["transfer"][i].label) for i in order]
     figure = go.Figure()
-    for which in ("transfer", "scratch"):
+    for which in COMPARISON_MODELS:
         entries = [accuracies[which][i] for i in order]
         figure.add_trace(
             go.Scatter(

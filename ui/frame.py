@@ -16,8 +16,8 @@ from typing import NoReturn
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager  # the v1 flag has no public API; Streamlit is pinned
 
-from tl_core.strokes import KANJIVG_ATTRIBUTION
-from tl_core.workspace import StorageError
+from tl_core.data.strokes import KANJIVG_ATTRIBUTION
+from tl_core.storage.workspace import StorageError
 from ui.layout import responsive_frame
 from ui.resources import keep_keras_state_between_runs, start_tensorflow_import
 from ui.workspace import keep_workspace_in_url

@@ -1,5 +1,6 @@
-"""Look inside: the feature-space picture and what each network sees, as page sections shared by the
-Look inside page (the workspace's models) and the lesson (the lesson's models)."""
+"""Look inside, the feature-space picture: where a network puts each character, as a page section shared by the
+Look inside page (the workspace's models) and the lesson (the lesson's models). What each network sees of one
+drawing (filters, saliency, feature maps) is `ui.network`."""
 
 from __future__ import annotations
 
@@ -11,16 +12,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from tl_core.activations import (
-    feature_maps,
-    filters_to_show,
-    first_layer_filters,
-    ink_response,
-    saliency,
-    stroke_directions,
+from tl_core.inside.feature_space import (
+    FeatureSpace,
+    choose_classes,
+    embed,
+    nearest_classes,
+    predicted_classes,
+    project,
 )
-from tl_core.evaluation import top_k
-from tl_core.feature_space import FeatureSpace, choose_classes, embed, nearest_classes, project, top_classes
 from tl_core.markdown import escape_markdown
 from ui.charts import plot_text
 from ui.presenter import for_projector
@@ -36,17 +35,6 @@ CHART_TITLES = {
     "trained from scratch on the samples": "Trained from scratch",
 }
 TITLE_CHARACTERS_PER_LINE = 28  # a 16 px title line that fits a chart on a 390 px phone screen
-SALIENCY_PX = 168  # 28 px x 6: beside two other networks on a laptop
-SALIENCY_PX_LARGE = 336  # presenter view: the same picture read from the back of a classroom
-FILTER_CARD_PX = 90  # one first-layer filter above its response, drawn at 112 px (28 x 4) for sharp screens
-FILTER_CARD_PX_LARGE = 150  # drawn at 168 px (28 x 6)
-FILTERS_SHOWN = 8  # two of each stroke direction: rows of four in a third of a laptop screen, of three on a phone
-DIRECTION_WORDS = {
-    "horizontal": "― horizontal",
-    "rising": "╱ diagonal",
-    "vertical": "│ vertical",
-    "falling": "╲ diagonal",
-}
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
@@ -84,25 +72,38 @@ def feature_space_chart(
         points = space.points[space.labels == class_index]
         figure.add_trace(
             go.Scatter(
-                x=points[:, 0], y=points[:, 1], mode="markers", name=plot_text(labels[class_index]),
+                x=points[:, 0],
+                y=points[:, 1],
+                mode="markers",
+                name=plot_text(labels[class_index]),
                 marker=dict(size=10, color=PALETTE[position % len(PALETTE)], opacity=0.8),
                 hovertemplate="%{fullData.name}<extra></extra>",  # the label, never read as a template
             )
-        )  # fmt: skip
+        )
     if space.drawing is not None:
         # Named by a label at the star, not in the legend: the legend sits under the plot and wraps into columns
         # as wide as its widest entry, so one long entry would put every character on a line of its own.
         figure.add_trace(
             go.Scatter(
-                x=[space.drawing[0]], y=[space.drawing[1]], mode="markers", name="your drawing", showlegend=False,
+                x=[space.drawing[0]],
+                y=[space.drawing[1]],
+                mode="markers",
+                name="your drawing",
+                showlegend=False,
                 marker=dict(symbol="star", size=22, color="black", line=dict(color="white", width=2)),
                 hovertemplate="your drawing<extra></extra>",
             )
-        )  # fmt: skip
+        )
         figure.add_annotation(
-            x=space.drawing[0], y=space.drawing[1], text="your drawing", showarrow=True, arrowhead=0, ax=0, ay=-30,
+            x=space.drawing[0],
+            y=space.drawing[1],
+            text="your drawing",
+            showarrow=True,
+            arrowhead=0,
+            ax=0,
+            ay=-30,
             bgcolor="rgba(255, 255, 255, 0.85)",
-        )  # fmt: skip
+        )
     text, lines = wrapped_title(title)
     figure.update_layout(
         # The title gets its own band above the plot (the default top margin cut a 16 px title short), and the
@@ -229,137 +230,5 @@ def _drawing_classes(
     predicted = ()
     if classifier is not None:
         model, model_labels = classifier
-        probabilities = np.asarray(model(drawing.reshape(1, 28, 28, 1), training=False))[0]
-        predicted = top_classes(probabilities, model_labels, labels)
+        predicted = predicted_classes(model, model_labels, labels, drawing)
     return predicted, nearest_classes(features, y, drawn)
-
-
-def grid_picture(images: np.ndarray, columns: int, cell: int = 48, signed: bool = False, gap: int = 3) -> np.ndarray:
-    """Small images in a grid, enlarged with crisp pixels: RGB uint8. Signed weights: red +, blue -."""
-    count, height, width = images.shape
-    factor = max(1, cell // max(height, width))
-    rows = -(-count // columns)
-    tile_h, tile_w = height * factor, width * factor
-    picture = np.full((rows * (tile_h + gap) - gap, columns * (tile_w + gap) - gap, 3), 235, np.uint8)
-    for index, image in enumerate(images):
-        big = np.kron(image, np.ones((factor, factor), np.float32))
-        tile = _signed_colours(big) if signed else _grey(big)
-        top, left = (index // columns) * (tile_h + gap), (index % columns) * (tile_w + gap)
-        picture[top : top + tile_h, left : left + tile_w] = (np.clip(tile, 0, 1) * 255).astype(np.uint8)
-    return picture
-
-
-def saliency_overlay(image: np.ndarray, heat: np.ndarray, factor: int = 6) -> np.ndarray:
-    """The drawing in grey with the saliency in orange on top: RGB uint8."""
-    base = np.repeat((0.45 * np.asarray(image, np.float32))[..., None], 3, axis=-1)
-    orange = np.array([1.0, 0.55, 0.1], np.float32)
-    mixed = base * (1 - heat[..., None]) + orange * heat[..., None]
-    return (np.kron(np.clip(mixed, 0, 1), np.ones((factor, factor, 1), np.float32)) * 255).astype(np.uint8)
-
-
-def filter_card(kernel: np.ndarray, response: np.ndarray, image: np.ndarray, scale: int = 4) -> np.ndarray:
-    """One first-layer filter above where it fires on the drawing: RGB uint8, (28 * scale) px wide.
-
-    Why this picture and not the bare weights: a 3x3 kernel alone is nine coloured squares that look like
-    noise. Drawn as large as the drawing, in a diverging map (red +, blue −, white 0) so its pattern (a red
-    row over a blue one: an edge) is visible, and above the response it gives on the learner's own strokes
-    (the same orange as the saliency), it reads as what it is: an edge detector lighting up one side of the
-    strokes that run its way. Screenshots at 1400 and 390 px wide were checked for this.
-    """
-    width = response.shape[-1] * scale
-    factor = (width - 2) // kernel.shape[0]  # leaves a grey frame, so white (zero) weights stay visible
-    weights = _signed_colours(np.kron(kernel, np.ones((factor, factor), np.float32)))
-    framed = np.full((width, width, 3), 0.8, np.float32)
-    offset = (width - len(weights)) // 2
-    framed[offset : offset + len(weights), offset : offset + len(weights)] = weights
-    peak = response.max()
-    # to the power 1.5: the weak response every stroke gives fades, and the side a filter detects stands out
-    heat = (response / peak) ** 1.5 if peak > 0 else response
-    fired = saliency_overlay(0.7 * np.asarray(image, np.float32), heat, factor=scale)
-    gap = np.full((scale * 2, width, 3), 255, np.uint8)
-    return np.concatenate([(np.clip(framed, 0, 1) * 255).astype(np.uint8), gap, fired])
-
-
-def network_section(
-    key: str, models: dict[str, tuple[object, list[str]]], image: np.ndarray, large: bool | None = None
-) -> None:
-    """Filters, feature maps and saliency of each model on one (28, 28) image; `models`: name -> (model, labels).
-
-    `large`: pictures sized for the presenter view; by default, whether the presenter view is on.
-    """
-    if large is None:
-        large = bool(st.session_state.get("present"))
-    filters = {name: first_layer_filters(model) for name, (model, _) in models.items()}
-    if any(found.kind == "conv" for found in filters.values()):
-        st.caption(
-            "**First layer**: small filters of weights (red +, blue −), each slid across the drawing. Under each, in "
-            "orange, where the ink matches its pattern: most are edge detectors for strokes running one way, "
-            "named below it (measured on straight test strokes)."
-        )
-    columns = st.columns(len(models), gap="medium")
-    first_filters = None
-    for column, (name, (model, labels)) in zip(columns, models.items(), strict=True):
-        with column:
-            st.markdown(f"#### {name}")
-            heat, top = saliency(model, image)
-            probabilities = np.asarray(model(image.reshape(1, 28, 28, 1), training=False))[0]
-            guess, confidence = top_k(probabilities, labels, 1)[0]
-            width = SALIENCY_PX_LARGE if large else SALIENCY_PX
-            st.image(
-                saliency_overlay(image, heat, factor=width // 28),
-                caption=f"Reads it as {escape_markdown(guess)} ({confidence:.0%}). Orange: the pixels that would "
-                "change that answer most (input gradient).",
-                width=width,
-            )
-            found = filters[name]
-            same = first_filters is not None and np.array_equal(first_filters, found.images)
-            first_filters = found.images if first_filters is None else first_filters
-            unchanged = " Unchanged from the pretrained model." if same else ""
-            if found.kind == "conv":
-                _first_layer_cards(model, found, image, large, unchanged)
-            else:
-                st.image(
-                    grid_picture(found.images[:16], columns=8, cell=28, signed=True),
-                    width="stretch",
-                    caption=f"First layer: {len(found.images)} units, each weighing every pixel (the first 16 "
-                    f"shown; red +, blue −): patterns tied to positions, not strokes.{unchanged}",
-                )
-            blocks = feature_maps(model, image, limit=8)
-            if not blocks:
-                st.caption("No feature maps: a dense-only network has no spatial features to show.")
-            for block in blocks:
-                h, w = block.maps.shape[1:]
-                st.image(
-                    grid_picture(block.maps, columns=4, cell=56),
-                    width="stretch",
-                    caption=f"{block.block}: 8 most active of its channels ({h}x{w})",
-                )
-
-
-def _first_layer_cards(model, filters, image: np.ndarray, large: bool, unchanged: str) -> None:
-    directions = stroke_directions(model)  # 20 ms: not worth a cache
-    response = ink_response(model, image)[0]  # (F, H, W)
-    chosen = filters_to_show(directions, response.sum(axis=(1, 2)), FILTERS_SHOWN)
-    size = "x".join(str(side) for side in filters.images.shape[1:])
-    st.image(
-        [filter_card(filters.images[i], response[i], image, scale=6 if large else 4) for i in chosen],
-        caption=[DIRECTION_WORDS.get(directions[i], "any direction") for i in chosen],
-        width=FILTER_CARD_PX_LARGE if large else FILTER_CARD_PX,
-        alt=[f"filter {i + 1}: its {size} weights above where it fires on the drawing" for i in chosen],
-    )
-    undirected = sum(direction is None for direction in directions)
-    st.caption(
-        f"{len(chosen)} of its {len(filters.images)} first-layer filters ({size}), taken by direction in turns, "
-        f"those this drawing excites most first. {undirected} of the {len(filters.images)} have no favourite "
-        f"direction.{unchanged}"
-    )
-
-
-def _signed_colours(weights: np.ndarray) -> np.ndarray:
-    """Weights in [-1, 1] as RGB floats: red +, blue −, white 0 (a diverging map centred at zero)."""
-    return np.stack([1 - np.clip(-weights, 0, 1), 1 - np.abs(weights), 1 - np.clip(weights, 0, 1)], axis=-1)
-
-
-def _grey(values: np.ndarray) -> np.ndarray:
-    peak = values.max()
-    return np.repeat((values / peak if peak > 0 else values)[..., None], 3, axis=-1)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tl_core.jobs import FINISHED, PAUSED, QUEUED
-from ui.charts import learning_curves
+from tl_core.classroom.jobs import FINISHED, PAUSED, QUEUED
+from tl_core.training.results import COMPARISON_MODELS
+from ui.charts import CurvePoint, learning_curves
 from ui.presenter import for_projector
 from ui.resources import training_queue
 
@@ -22,7 +23,7 @@ CURVE_KINDS = ("comparison", "lesson")  # events: ("transfer" | "scratch", Epoch
 def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> None:
     """Polls a training job; a rerun caused by the user never touches the job itself.
 
-    `owner` (the workspace) cancels only its own share of a shared lesson job (see tl_core.jobs).
+    `owner` (the workspace) cancels only its own share of a shared lesson job (see tl_core.classroom.jobs).
     """
     queue = training_queue()
     job = queue.get(job_id)
@@ -51,21 +52,19 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
         pass  # nothing computed yet
     elif job.kind in CURVE_KINDS:
         epochs = job.details.get("epochs", 1)
-        live = {"transfer": [], "scratch": []}
+        live = {which: [] for which in COMPARISON_MODELS}
         for which, record in list(job.events):
-            live[which].append(
-                {"epoch": record.epoch, "seconds": record.seconds, "eval_accuracy": record.eval_accuracy}
-            )
-        for which in ("transfer", "scratch"):
+            live[which].append(CurvePoint(record.epoch, record.seconds, record.eval_accuracy))
+        for which in COMPARISON_MODELS:
             done = len(live[which])
             last = live[which][-1] if done else None
             text = f"{which}: epoch {done}/{epochs}"
             if last is None:
                 text += " · waiting"
-            elif last["eval_accuracy"] is not None:
-                text += f" · accuracy {last['eval_accuracy']:.0%} · {last['seconds']:.1f} s"
+            elif last.eval_accuracy is not None:
+                text += f" · accuracy {last.eval_accuracy:.0%} · {last.seconds:.1f} s"
             else:
-                text += f" · {last['seconds']:.1f} s (no samples to evaluate on)"
+                text += f" · {last.seconds:.1f} s (no samples to evaluate on)"
             st.progress(min(1.0, done / epochs), text=text)
         presenting = bool(st.session_state.get("present"))  # the lesson's presenter view
         classes = job.details.get("classes")

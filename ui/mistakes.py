@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from tl_core.evaluation import ConfusedPair, most_confused, per_class_accuracy
 from tl_core.markdown import escape_markdown
-from tl_core.tasks import Task
-from ui.charts import RUNS, TILE_PX, class_accuracy_chart, tile
+from tl_core.training.evaluation import ConfusedPair, most_confused, per_class_accuracy
+from tl_core.training.results import COMPARISON_MODELS, ComparisonSummary
+from tl_core.training.tasks import Task
+from ui.charts import TILE_PX, class_accuracy_chart, tile
 from ui.presenter import for_projector
 
 DRAWINGS_PER_PAIR = 4  # misread drawings shown for each confused pair
@@ -26,12 +27,12 @@ def training_drawing(task: Task, label: str) -> np.ndarray | None:
     return task.x_train[members[0]] if len(members) else None
 
 
-def misread_drawings(summary: dict, task: Task, which: str, pair: ConfusedPair) -> list[np.ndarray] | None:
+def misread_drawings(summary: ComparisonSummary, task: Task, which: str, pair: ConfusedPair) -> list[np.ndarray] | None:
     """The evaluation drawings of `pair.true_label` that model `which` read as `pair.predicted_label`, or None
     when the run did not keep which samples it misread (runs from before) or `task` no longer holds the
     evaluation set the run was scored on (its size or labels changed since)."""
-    misread = summary.get("misread", {}).get(which)
-    if misread is None or len(task.x_eval) != summary.get("eval_size") or list(task.labels) != summary["labels"]:
+    misread = (summary.misread or {}).get(which)
+    if misread is None or len(task.x_eval) != summary.eval_size or list(task.labels) != list(summary.labels):
         return None
     indices = [
         index
@@ -41,16 +42,16 @@ def misread_drawings(summary: dict, task: Task, which: str, pair: ConfusedPair) 
     return [task.x_eval[index] for index in indices[:DRAWINGS_PER_PAIR]]
 
 
-def mistakes_section(summary: dict, task: Task, key: str, large: bool = False) -> None:
+def mistakes_section(summary: ComparisonSummary, task: Task, key: str, large: bool = False) -> None:
     """The accuracy-per-character chart, then per model its most-confused pairs, each with the drawings it
     misread (or, for a run that did not keep them, a training sample of each character, and saying so)."""
-    labels = summary["labels"]
-    accuracies = {which: per_class_accuracy(summary["confusion"][which], labels) for which in RUNS}
+    labels = list(summary.labels)
+    accuracies = {which: per_class_accuracy(summary.confusion[which], labels) for which in COMPARISON_MODELS}
     chart = class_accuracy_chart(accuracies, 1 / len(labels), row_px=26 if large else 18)
     st.plotly_chart(for_projector(chart, large), key=f"{key}_class_accuracy")
-    for column, which in zip(st.columns(2), RUNS, strict=True):
+    for column, which in zip(st.columns(2), COMPARISON_MODELS, strict=True):
         column.markdown(f"**{which.capitalize()}: most confused**")
-        pairs = most_confused(summary["confusion"][which], labels)
+        pairs = most_confused(summary.confusion[which], labels)
         if not pairs:
             column.caption("No mistakes on the evaluation samples.")
         for pair in pairs:

@@ -1,7 +1,7 @@
 """Teach it your handwriting (issue 14): correct the zoo model's wrong answers, then fine-tune a personal copy on
 the corrections, see it measured against the original, use it, reset it or take it home.
 
-The training is tl_core.personal's; it runs on the shared training queue like every other job.
+The training is tl_core.training.personal's; it runs on the shared training queue like every other job.
 """
 
 from __future__ import annotations
@@ -12,27 +12,28 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from tl_core.jobs import CANCELLED, FAILED, FINISHED, Job
+from tl_core.classroom.jobs import CANCELLED, FAILED, FINISHED
+from tl_core.classroom.requests import PersonalModelRequest
+from tl_core.data.mnist import DIGITS
+from tl_core.data.png import encode_png
 from tl_core.markdown import escape_markdown
-from tl_core.personal import (
+from tl_core.storage.workspace import Correction, Workspace, WorkspaceError
+from tl_core.training.personal import (
     KIND,
     MIN_CORRECTIONS,
     PersonalEvaluation,
     estimate_seconds,
     latest_personal,
-    personal_and_keep,
     personal_card_markdown,
     personal_verdict,
     reset_personal,
 )
-from tl_core.workspace import Correction, Workspace, WorkspaceError, encode_png
 from ui.canvas import clear_canvas
 from ui.job_panel import job_panel
 from ui.layout import WRAPPING_OPTIONS_KEY_PREFIX
 from ui.resources import pretrained_model, training_queue
 from ui.submit import show_refusal, submit_job
 
-DIGITS = list(range(10))
 THUMBNAIL_WIDTH = 56  # px: a row of a dozen corrections fits a desktop column
 
 
@@ -64,7 +65,7 @@ def _keep_correction(
     digit = st.session_state.get(key)
     if digit is None:
         return
-    if str(digit) == answer:
+    if digit == answer:
         st.toast(f"That is what the model read: a {digit}. Nothing to correct.", icon=":material/check:")
         return
     try:
@@ -85,10 +86,10 @@ def _keep_correction(
 def personal_predictor(workspace: Workspace, run_id: int) -> Callable[[np.ndarray], np.ndarray]:
     """The personal model's forward pass, loaded once per session and run (the latest two are kept).
 
-    Called directly, not compiled: a compiled function would keep its graph after a reset (tl_core.zoo).
+    Called directly, not compiled: a compiled function would keep its graph after a reset (tl_core.models.zoo).
     """
-    from tl_core.model_io import model_from_bytes
-    from tl_core.zoo import predict_probabilities
+    from tl_core.models.model_io import model_from_bytes
+    from tl_core.models.zoo import predict_probabilities
 
     cache = st.session_state.setdefault("personal_models", {})
     key = (workspace.name, run_id)
@@ -173,24 +174,10 @@ def fine_tune_button(
     if pressed and enough and not busy:
         with st.spinner("Loading the pretrained model…"):
             pretrained = pretrained_model(model)  # read-only on the job's thread, as on the Train page
-        work = personal_work(workspace, pretrained, model, training_queue())
-        details = {"title": f"Fine-tuning your personal copy of {model_title} on {count} corrections"}
-        if submit_job(workspace.name, KIND, work, estimate_seconds(count), "personal", details=details):
+        request = PersonalModelRequest(workspace, pretrained, model, model_title, count, estimate_seconds(count))
+        if submit_job(request, "personal"):
             st.rerun()  # redraw as busy: the button disabled, the live panel in place
     show_refusal("personal")
-
-
-def personal_work(workspace: Workspace, pretrained, model: str, queue) -> Callable[[Job], int | None]:
-    """The job: train and keep the personal model, its steps shown by the job panel."""
-
-    def work(job: Job) -> int | None:
-        def progress(fraction: float, text: str) -> None:
-            job.events.append((fraction, text))
-            job.note = text
-
-        return personal_and_keep(workspace, pretrained, model, progress=progress, should_stop=queue.watch(job))
-
-    return work
 
 
 def personal_result(evaluation: PersonalEvaluation, model_title: str) -> None:
@@ -216,17 +203,30 @@ def personal_actions(
     st.caption("The zoo page now reads your drawings with your personal model, in this workspace.")
     row = st.container(horizontal=True, gap="small")
     row.button(
-        "Reset to the zoo model", key="personal_reset", icon=":material/undo:", on_click=reset_personal,
-        args=(workspace, model), disabled=busy, help="Forgets the personal model; your corrections stay.",
-    )  # fmt: skip
+        "Reset to the zoo model",
+        key="personal_reset",
+        icon=":material/undo:",
+        on_click=reset_personal,
+        args=(workspace, model),
+        disabled=busy,
+        help="Forgets the personal model; your corrections stay.",
+    )
     row.download_button(
-        "Personal model (.keras)", data=lambda: workspace.run_models(run_id)["transfer"],
-        file_name=f"{model}-personal.keras", mime="application/octet-stream", key="personal_model_download",
-        on_click="ignore", icon=":material/download:",
+        "Personal model (.keras)",
+        data=lambda: workspace.run_models(run_id)["transfer"],
+        file_name=f"{model}-personal.keras",
+        mime="application/octet-stream",
+        key="personal_model_download",
+        on_click="ignore",
+        icon=":material/download:",
         help="Keras 3 format; load with keras.models.load_model(path, compile=False). Output i is digit i.",
-    )  # fmt: skip
+    )
     row.download_button(
-        "Model card (.md)", data=lambda: personal_card_markdown(evaluation, model, model_title),
-        file_name=f"{model}-personal-card.md", mime="text/markdown", key="personal_card_download",
-        on_click="ignore", icon=":material/description:",
-    )  # fmt: skip
+        "Model card (.md)",
+        data=lambda: personal_card_markdown(evaluation, model, model_title),
+        file_name=f"{model}-personal-card.md",
+        mime="text/markdown",
+        key="personal_card_download",
+        on_click="ignore",
+        icon=":material/description:",
+    )

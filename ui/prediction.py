@@ -1,12 +1,12 @@
 """A model's answer to one drawing: one confident answer when it is sure, "7 or 1?" and both probabilities
-when it is not (tl_core.confidence decides which)."""
+when it is not (tl_core.models.confidence decides which)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from tl_core.confidence import Reading
 from tl_core.markdown import escape_markdown
+from tl_core.models.confidence import Reading
 
 
 def unsure_sentence(reading: Reading) -> str:

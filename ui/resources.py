@@ -14,11 +14,11 @@ logger = logging.getLogger(__name__)
 @st.cache_resource(show_spinner=False)
 def start_tensorflow_import() -> threading.Thread:
     """Import TensorFlow on a background thread, once per process, then compile the default lesson's models
-    (tl_core.warmup) so the first Train press does not wait for a compile."""
+    (tl_core.classroom.warmup) so the first Train press does not wait for a compile."""
 
     def _import() -> None:
         from tl_core.backend import keras
-        from tl_core.warmup import warm_up
+        from tl_core.classroom.warmup import warm_up
 
         keras()
         try:
@@ -41,16 +41,16 @@ def pretrained_model(name: str):
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def pretrained_predictor(name: str):
-    """The zoo model's compiled forward pass (see tl_core.zoo.compiled_predictor), once per process."""
-    from tl_core.zoo import compiled_predictor
+    """The zoo model's compiled forward pass (see tl_core.models.zoo.compiled_predictor), once per process."""
+    from tl_core.models.zoo import compiled_predictor
 
     return compiled_predictor(pretrained_model(name))
 
 
 @st.cache_resource(show_spinner=False)
 def training_queue():
-    """The one training queue of this server process (see tl_core.jobs)."""
-    from tl_core.jobs import JobQueue
+    """The one training queue of this server process (see tl_core.classroom.jobs)."""
+    from tl_core.classroom.jobs import JobQueue
 
     return JobQueue()
 
@@ -80,6 +80,6 @@ def keep_keras_state_between_runs() -> bool:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def random_backbone_for(architecture: str):
     """An untrained backbone of the architecture (seed 0), the "before any learning" reference. Read-only."""
-    from tl_core.feature_space import random_backbone
+    from tl_core.inside.feature_space import random_backbone
 
     return random_backbone(architecture, seed=0)

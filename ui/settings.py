@@ -35,13 +35,13 @@ def keep_in_url(key: str, value: str, default: str) -> None:
 
 
 def lesson_from_url(warn: bool = True, keys: Sequence[str] | None = None):
-    """The run settings the address asks for (tl_core.lesson), read once per page visit; only `keys` if given.
+    """The run settings the address asks for (tl_core.classroom.lesson), read once per page visit; only `keys` if given.
 
     Values that cannot be used as they are (unknown, or numbers outside their limits) are named in a warning and
     replaced (by their defaults, or the nearest number allowed), never an error page. The warning quotes what the
     address carried, so it is escaped: `?set=[Log in again](http://...)` must not become a link.
     """
-    from tl_core.lesson import lesson_from_query
+    from tl_core.classroom.lesson import lesson_from_query
 
     lesson, problems = lesson_from_query(st.query_params.to_dict(), keys)
     if warn and problems:
@@ -52,6 +52,38 @@ def lesson_from_url(warn: bool = True, keys: Sequence[str] | None = None):
     return lesson
 
 
+def setting_input(container, prefix: str, url_key: str):
+    """The number widget of a declared setting (tl_core.training.settings), keyed `PREFIX_URLKEY`: its label,
+    limits, number format and help all come from the declaration."""
+    from tl_core.classroom.lesson import QUERY_KEYS
+
+    declared = QUERY_KEYS[url_key][1]
+    return container.number_input(
+        declared.label,
+        declared.low,
+        declared.high,
+        format=declared.number_format,
+        help=declared.help or None,
+        key=f"{prefix}_{url_key}",
+    )
+
+
+def preset_from_lesson(prefix: str, lesson, keys: Sequence[str]) -> None:
+    """Give each setting's widget (`PREFIX_URLKEY`) its first value, the lesson's, unless the user has set it."""
+    from tl_core.classroom.lesson import lesson_values
+
+    values = lesson_values(lesson)
+    for key in keys:
+        preset(f"{prefix}_{key}", values[key])
+
+
+def lesson_from_widgets(prefix: str, keys: Sequence[str]):
+    """The lesson the page's widgets (`PREFIX_URLKEY`, one per key) hold now; other settings keep their defaults."""
+    from tl_core.classroom.lesson import lesson_from_values
+
+    return lesson_from_values({key: st.session_state[f"{prefix}_{key}"] for key in keys}, keys)
+
+
 def preset(key: str, value) -> None:
     """Give the widget `key` its first value (from the URL) unless the user has already set it."""
     if key not in st.session_state:
@@ -60,7 +92,7 @@ def preset(key: str, value) -> None:
 
 def keep_settings_in_url(lesson, keys: Sequence[str] | None = None) -> None:
     """Write the lesson's settings (or only `keys` of them) to the address; other parameters stay."""
-    from tl_core.lesson import lesson_to_query
+    from tl_core.classroom.lesson import lesson_to_query
 
     for key, value in lesson_to_query(lesson).items():
         if (keys is None or key in keys) and st.query_params.get(key) != value:

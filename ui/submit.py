@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-from collections.abc import Callable
 from itertools import cycle
 
 import streamlit as st
 
-from tl_core.cost import BudgetCheck
-from tl_core.jobs import Job, JobRefused
+from tl_core.classroom.jobs import Job, JobRefused
+from tl_core.classroom.requests import Request, submit
+from tl_core.training.cost import BudgetCheck
 from ui.resources import training_queue
 
 XSRF_COOKIE = "_streamlit_xsrf"  # set by Streamlit for XSRF protection: one random token per browser
@@ -46,13 +46,11 @@ def _xsrf_token(cookie: str) -> bytes | None:
     return bytes(a ^ b for a, b in zip(masked, cycle(mask)))
 
 
-def submit_job(
-    owner: str, kind: str, work: Callable[[Job], object], estimate_seconds: float, place: str, **options
-) -> Job | None:
-    """Queue the work for `owner`; when the queue refuses (a limit), keep why for `show_refusal(place)`, next
-    to the button that was pressed, and return None."""
+def submit_job(request: Request, place: str) -> Job | None:
+    """Queue the request (tl_core.classroom.requests) for this browser; when the queue refuses (a limit), keep
+    why for `show_refusal(place)`, next to the button that was pressed, and return None."""
     try:
-        return training_queue().submit(owner, kind, work, estimate_seconds, browser=browser_key(), **options)
+        return submit(training_queue(), request, browser=browser_key())
     except JobRefused as refused:
         st.session_state[f"job_refused_{place}"] = str(refused)  # shown after the rerun that follows a click
         return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tl_core.data import data_dir
+from tl_core.data.mnist import data_dir
 from tl_core.markdown import escape_markdown
-from tl_core.workspace import DB_FILE, Workspace, WorkspaceError, WorkspaceStore, validate_workspace_name
+from tl_core.storage.workspace import DB_FILE, Workspace, WorkspaceError, WorkspaceStore, validate_workspace_name
 
 QUERY_KEY = "workspace"
 
@@ -65,9 +65,9 @@ def switch_to_new_workspace() -> None:
 def trained_models(workspace: Workspace, run_id: int) -> dict:
     """Both trained models of a run, loaded once per session and run ({"transfer": model, "scratch": model}).
 
-    Only models this app trained and kept are loaded (see tl_core.model_io); a session keeps the latest few.
+    Only models this app trained and kept are loaded (see tl_core.models.model_io); a session keeps the latest few.
     """
-    from tl_core.model_io import model_from_bytes
+    from tl_core.models.model_io import model_from_bytes
 
     cache = st.session_state.setdefault("trained_models", {})
     key = (workspace.name, run_id)

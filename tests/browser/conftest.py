@@ -83,10 +83,20 @@ def running_app(data_dir: Path):
     # The address students would use (the share link and its QR code are built from it); nothing listens there.
     env = {**os.environ, "TL_DATA_DIR": str(data_dir), "TL_PUBLIC_URL": PUBLIC_URL}
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with open(log_path, "wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -140,13 +150,13 @@ def page(browser, app_url, request, tmp_path):
 def trained_workspace(app_data_dir) -> str:
     """A workspace with 3 rendered hiragana per class and a finished 5-epoch comparison, made in this process
     in the server's data directory (the pages under test only read it)."""
-    from tl_core.charsets import get_charset
-    from tl_core.collect import autofill
-    from tl_core.experiments import compare_and_keep
-    from tl_core.tasks import workspace_task
-    from tl_core.training import TrainSettings
-    from tl_core.workspace import DB_FILE, WorkspaceStore
-    from tl_core.zoo import load_model
+    from tl_core.classroom.experiments import compare_and_keep
+    from tl_core.data.charsets import get_charset
+    from tl_core.models.zoo import load_model
+    from tl_core.storage.collect import autofill
+    from tl_core.storage.workspace import DB_FILE, WorkspaceStore
+    from tl_core.training.settings import TrainSettings
+    from tl_core.training.tasks import workspace_task
 
     workspace = WorkspaceStore(app_data_dir / DB_FILE).workspace(TRAINED_WORKSPACE)
     workspace.start_task(list(get_charset("hiragana").labels), charset="hiragana")

@@ -7,10 +7,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import draw_strokes, wait_until_idle
+from tl_core.data.charsets import get_charset
 
 pytestmark = pytest.mark.browser
 
-KA = [[(60, 110), (200, 100), (180, 230)], [(110, 50), (70, 240)], [(230, 80), (250, 170)]]  # roughly か
+KA = [  # か as KanjiVG writes it (the strokes the set's samples are rendered from), traced on the 280 px canvas
+    [(63, 99), (116, 93), (154, 96), (161, 127), (155, 172), (133, 221), (109, 214)],
+    [(125, 45), (122, 73), (107, 110), (91, 146), (78, 171), (68, 190), (51, 218)],
+    [(199, 81), (208, 90), (216, 100), (224, 111), (230, 122), (234, 133), (237, 145)],
+]
 
 
 def test_auto_fill_train_and_predict(page, app_url):
@@ -45,5 +50,8 @@ def test_auto_fill_train_and_predict(page, app_url):
         '[data-testid="stMetricValue"]'
     )
     transfer_guess.wait_for(timeout=60_000)
-    assert len(transfer_guess.inner_text().strip()) == 1  # one hiragana character
-    assert len(scratch_guess.inner_text().strip()) == 1
+    guesses = {"transfer": transfer_guess.inner_text().strip(), "scratch": scratch_guess.inner_text().strip()}
+    # Transfer, at 95% on fresh renders after 3 samples per class, reads the か (80% sure, the next guess 11%);
+    # scratch, near 50%, may not, but its answer is one of the set's characters all the same.
+    assert guesses["transfer"] == "か", guesses
+    assert guesses["scratch"] in get_charset("hiragana").labels, guesses
