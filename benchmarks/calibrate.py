@@ -59,7 +59,7 @@ def random_task(classes: int, shots: int, seed: int = 0):
 
 def side_runner(pretrained, architecture: str, side: str, size):
     """A function that trains one model (scratch, or the transfer side of a strategy) at `size`, no evaluation."""
-    from tl_core.training.engine import epoch_plan, train_scratch, train_transfer
+    from tl_core.training.engine import RunInputs, epoch_plan, train_scratch, train_transfer
     from tl_core.training.settings import TrainSettings
 
     classes, shots, epochs = size
@@ -70,9 +70,9 @@ def side_runner(pretrained, architecture: str, side: str, size):
 
     def run():
         if side == "scratch":
-            train_scratch(architecture, task, plan, settings)
+            train_scratch(architecture, RunInputs(task, plan, settings))
         else:
-            train_transfer(pretrained, architecture, task, plan, settings)
+            train_transfer(pretrained, architecture, RunInputs(task, plan, settings))
 
     return run
 

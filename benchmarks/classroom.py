@@ -133,10 +133,14 @@ def _one_class(
             task = workspace_task(workspace)
             lesson, _ = lesson_from_query(link)
             estimate = comparison_seconds("compact-gap", settings, len(task.x_train), len(task.x_eval))
-            request = ComparisonRequest(workspace, digit_model, "compact-gap", "Compact CNN", task, settings, estimate)
+            request = ComparisonRequest(
+                workspace, digit_model, "compact-gap", "Compact CNN", task, settings, estimate_seconds=estimate
+            )
             if lesson_mode:  # as the lesson page does: the same link joins the same training
                 estimate = check_lesson(lesson, float("inf")).seconds
-                request = LessonRequest(workspace, digit_model, lesson, "Compact CNN", estimate, "train", "Lesson")
+                request = LessonRequest(
+                    workspace, digit_model, lesson, "Compact CNN", "train", "Lesson", estimate_seconds=estimate
+                )
             kind = request.kind
             pressed = time.monotonic()
             job = submit(queue, request)
@@ -160,7 +164,10 @@ def _one_class(
                 # ... then "Measure it": the class's presses share one sweep
                 n_train, n_eval = lesson_size(lesson)
                 estimate = _lesson_sweep_seconds(lesson, LESSON_SWEEP_SHOTS)
-                sweep = submit(queue, LessonSweepRequest(workspace, digit_model, lesson, estimate, LESSON_SWEEP_SHOTS))
+                sweep = submit(
+                    queue,
+                    LessonSweepRequest(workspace, digit_model, lesson, LESSON_SWEEP_SHOTS, estimate_seconds=estimate),
+                )
                 with lock:
                     sweep_jobs.add(sweep.id)
                 wait_for(sweep, rng)
@@ -277,7 +284,9 @@ def _hog_session(store, queue, wait_for, is_training: threading.Event, shots: in
     pretrained = load_model(HOG_MODEL)
     rng = np.random.default_rng(999)
     estimate = check_comparison(HOG_MODEL, run, len(task.x_train), len(task.x_eval), limit).seconds
-    job = submit(queue, ComparisonRequest(workspace, pretrained, HOG_MODEL, "Deep CNN", task, run, estimate))
+    job = submit(
+        queue, ComparisonRequest(workspace, pretrained, HOG_MODEL, "Deep CNN", task, run, estimate_seconds=estimate)
+    )
     while job.status not in FINISHED and job.compute_used(time.monotonic()) < HOG_HEAD_START_S:
         queue.get(job.id)  # the hog's page polls
         time.sleep(0.1)
@@ -288,7 +297,10 @@ def _hog_session(store, queue, wait_for, is_training: threading.Event, shots: in
     fit = fitting_sweep(HOG_MODEL, run, SweepSize(shots, SEEDS), len(task.labels), len(task.x_eval), True, limit)
     report["hog_sweep"] = f"{fit.size.shots} x {fit.size.seeds} seeds" if fit.size else "refused"
     if fit.size is not None:
-        sweep = submit(queue, SweepRequest(workspace, pretrained, HOG_MODEL, "Deep CNN", run, fit.size, fit.seconds))
+        sweep = submit(
+            queue,
+            SweepRequest(workspace, pretrained, HOG_MODEL, "Deep CNN", run, fit.size, estimate_seconds=fit.seconds),
+        )
         wait_for(sweep, rng)
         report.update(hog_sweep_seconds=sweep.elapsed, hog_sweep_pauses=sweep.pauses)
     return report

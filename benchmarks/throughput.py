@@ -133,7 +133,9 @@ def run_jobs(lessons: list, data_dir: Path) -> list[dict]:
         if lesson.model not in pretrained:
             pretrained[lesson.model] = load_model(lesson.model)
         workspace = store.workspace(f"throughput-{index}")
-        request = LessonRequest(workspace, pretrained[lesson.model], lesson, lesson.model, 10.0, "train", "throughput")
+        request = LessonRequest(
+            workspace, pretrained[lesson.model], lesson, lesson.model, "train", "throughput", estimate_seconds=10.0
+        )
         cpu_before = time.process_time()
         job = submit(queue, request)
         while queue.get(job.id).status not in (DONE, "failed", "cancelled"):  # polled like a page polls it

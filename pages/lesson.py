@@ -195,7 +195,10 @@ def submit_lesson(which: Lesson, place: str, title: str) -> None:
 
     # Shared: students who press Train on the same lesson while it waits or runs join this one training.
     estimate = check_lesson(which, queue.limits.max_job_seconds).seconds
-    submit_job(LessonRequest(workspace, model, which, cards[which.model]["title"], estimate, place, title), place)
+    submit_job(
+        LessonRequest(workspace, model, which, cards[which.model]["title"], place, title, estimate_seconds=estimate),
+        place,
+    )
     st.rerun()
 
 
@@ -291,7 +294,9 @@ else:
             with st.spinner("Loading the pretrained model…"):
                 model = pretrained_model(lesson.model)
             # Shared like Train: the class pressing "Measure it" on the same lesson waits for one sweep.
-            submit_job(LessonSweepRequest(workspace, model, lesson, sweep_fit.seconds, shots_run), "sweep")
+            submit_job(
+                LessonSweepRequest(workspace, model, lesson, shots_run, estimate_seconds=sweep_fit.seconds), "sweep"
+            )
             st.rerun()
         show_refusal("sweep")
         running_here("sweep")

@@ -141,7 +141,8 @@ if (pressed or st.session_state.pop("train_requested", False)) and check.fits an
         pretrained = pretrained_model(architecture)
     title = cards[architecture]["title"]
     if submit_job(
-        ComparisonRequest(workspace, pretrained, architecture, title, task, settings, check.seconds), "train"
+        ComparisonRequest(workspace, pretrained, architecture, title, task, settings, estimate_seconds=check.seconds),
+        "train",
     ):
         st.rerun()  # redraw the page as busy: the Train button disabled, the live panel in place
 show_refusal("train")
@@ -242,7 +243,12 @@ else:
         with st.spinner("Loading the pretrained model…"):
             pretrained = pretrained_model(architecture)
         title = cards[architecture]["title"]
-        submit_job(SweepRequest(workspace, pretrained, architecture, title, settings, size, sweep_fit.seconds), "sweep")
+        submit_job(
+            SweepRequest(
+                workspace, pretrained, architecture, title, settings, size, estimate_seconds=sweep_fit.seconds
+            ),
+            "sweep",
+        )
         st.rerun()
     show_refusal("sweep")
 if (latest_sweep := workspace.latest_run("sweep", SweepSummary.from_json)) is not None:

@@ -180,21 +180,10 @@ def _labels_with(exported, label):
 
 
 CASES = [
-    "path traversal",
-    "absolute path",
-    "oversized image",
-    "not an image",
-    "truncated image",
-    "bomb-like entry count",
-    "not a zip",
-    "pickle",
-    "no manifest",
-    "foreign manifest",
-    "missing image",
-    "blank drawing",
-    "label too long",
+    "path traversal", "absolute path", "oversized image", "not an image", "truncated image", "bomb-like entry count",
+    "not a zip", "pickle", "no manifest", "foreign manifest", "missing image", "blank drawing", "label too long",
     "too large",
-]
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -372,18 +361,12 @@ def crafted_uploads(exported):
 
 
 CRAFTED = [
-    "corrupt deflate data (zlib.error)",
-    "bad CRC (BadZipFile)",
-    "deflate64 (NotImplementedError)",
-    "a newer zip version (NotImplementedError)",
-    "a name that is not UTF-8 (UnicodeDecodeError)",
-    "a file cut short (EOFError)",
-    "a negative offset (ValueError)",
-    "deep nesting (RecursionError)",
-    "a 5000-digit number (ValueError)",
-    "manifest.json not UTF-8 (UnicodeDecodeError)",
+    "corrupt deflate data (zlib.error)", "bad CRC (BadZipFile)", "deflate64 (NotImplementedError)",
+    "a newer zip version (NotImplementedError)", "a name that is not UTF-8 (UnicodeDecodeError)",
+    "a file cut short (EOFError)", "a negative offset (ValueError)", "deep nesting (RecursionError)",
+    "a 5000-digit number (ValueError)", "manifest.json not UTF-8 (UnicodeDecodeError)",
     "labels.csv not UTF-8 (UnicodeDecodeError)",
-]
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CRAFTED)

@@ -158,7 +158,10 @@ def test_a_shared_lesson_job_keeps_one_training_in_every_owners_workspace(pretra
     hold = threading.Event()
     queue.submit("someone-else", "comparison", lambda job: hold.wait(10))  # keeps the lesson waiting in line
     jobs = [
-        submit(queue, LessonRequest(store.workspace(name), pretrained, SMALL, "CNN", 10.0, "train", "Lesson"))
+        submit(
+            queue,
+            LessonRequest(store.workspace(name), pretrained, SMALL, "CNN", "train", "Lesson", estimate_seconds=10.0),
+        )
         for name in ("ann", "ben", "cho")
     ]
     assert jobs[0] is jobs[1] is jobs[2]

@@ -124,7 +124,8 @@ def test_a_class_pressing_measure_it_on_one_lesson_runs_one_sweep_kept_by_everyo
     queue.submit("someone-else", "comparison", lambda job: hold.wait(10), estimate_seconds=1)  # the class waits
     students = ("ann", "ben", "cho")
     jobs = [
-        submit(queue, LessonSweepRequest(store.workspace(name), pretrained, lesson, 10.0, shots)) for name in students
+        submit(queue, LessonSweepRequest(store.workspace(name), pretrained, lesson, shots, estimate_seconds=10.0))
+        for name in students
     ]
     assert jobs[0] is jobs[1] is jobs[2] and jobs[0].owners == list(students)
     hold.set()

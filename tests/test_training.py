@@ -11,7 +11,7 @@ import pytest
 
 import tl_core
 from tl_core.models.architectures import backbone_of, head_of
-from tl_core.training.engine import compare, epoch_plan, train_transfer
+from tl_core.training.engine import RunInputs, compare, epoch_plan, train_transfer
 from tl_core.training.settings import TrainSettings
 from tl_core.training.tasks import TaskError, charset_task, check_trainable, held_out_task
 
@@ -38,7 +38,7 @@ def same(a, b):
 
 def transfer_run(zoo, name, task, strategy, epochs=4):
     settings = TrainSettings(strategy=strategy, epochs=epochs).clamped()
-    return train_transfer(zoo[name], name, task, epoch_plan(task, settings), settings)
+    return train_transfer(zoo[name], name, RunInputs(task, epoch_plan(task, settings), settings))
 
 
 def test_feature_extraction_changes_only_the_head(zoo, small_task):
@@ -247,7 +247,7 @@ def test_two_class_feature_extraction_gives_a_two_way_softmax_that_agrees_with_i
         y_eval=task.y_eval[keep],
     )
     settings = TrainSettings(epochs=3).clamped()
-    result = train_transfer(zoo["compact-gap"], "compact-gap", task, epoch_plan(task, settings), settings)
+    result = train_transfer(zoo["compact-gap"], "compact-gap", RunInputs(task, epoch_plan(task, settings), settings))
     probabilities = result.model.predict(task.x_eval[..., None], verbose=0)
     assert probabilities.shape == (len(task.x_eval), 2)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)

@@ -6,6 +6,8 @@ Every file is produced only when its button is clicked (lazy `data`), so showing
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -15,58 +17,74 @@ from tl_core.storage.workspace import Workspace
 from tl_core.training.results import ComparisonSummary
 
 
+@dataclass(frozen=True)
+class _File:
+    label: str
+    data: Callable[[], bytes | str]  # made only when its button is clicked
+    file_name: str
+    mime: str
+    key: str  # the button's key, after the section's own
+    icon: str
+    help: str | None = None
+
+
 def downloads(
     key: str, workspace: Workspace, run_id: int, summary: ComparisonSummary, with_workspace: bool = True
 ) -> None:
     stem = f"{summary.model}-{summary.charset or workspace.name}-run{run_id}"
     kept = summary.to_json()  # the exports' input: the comparison as it is kept
+    files = [
+        _File(
+            "Model (.keras)",
+            lambda: workspace.run_models(run_id)["transfer"],
+            f"{stem}-transfer.keras",
+            "application/octet-stream",
+            "model",
+            ":material/download:",
+            help="Keras 3 format; load with keras.models.load_model(path, compile=False). Output i is labels[i] "
+            "of the model card.",
+        ),
+        _File(
+            "Model card (.md)",
+            lambda: card_markdown(fine_tuned_card(kept)),
+            f"{stem}-card.md",
+            "text/markdown",
+            "card",
+            ":material/description:",
+        ),
+        _File(
+            "Model card (.json)",
+            lambda: json.dumps(fine_tuned_card(kept), indent=2, ensure_ascii=False),
+            f"{stem}-card.json",
+            "application/json",
+            "card_json",
+            ":material/data_object:",
+        ),
+        _File(
+            "Curves (.csv)", lambda: curves_csv(kept), f"{stem}-curves.csv", "text/csv", "curves", ":material/table:"
+        ),
+    ]
+    if with_workspace:
+        files.append(
+            _File(
+                "Workspace (.zip)",
+                lambda: export_workspace(workspace),
+                f"{workspace.name}.zip",
+                "application/zip",
+                "workspace",
+                ":material/folder_zip:",
+            )
+        )
     # One wrapping row of buttons at their natural width: five columns cut the labels on a tablet.
     row = st.container(horizontal=True, gap="small")
-    row.download_button(
-        "Model (.keras)",
-        data=lambda: workspace.run_models(run_id)["transfer"],
-        file_name=f"{stem}-transfer.keras",
-        mime="application/octet-stream",
-        key=f"{key}_model",
-        on_click="ignore",
-        icon=":material/download:",
-        help="Keras 3 format; load with keras.models.load_model(path, compile=False). Output i is labels[i] "
-        "of the model card.",
-    )
-    row.download_button(
-        "Model card (.md)",
-        data=lambda: card_markdown(fine_tuned_card(kept)),
-        file_name=f"{stem}-card.md",
-        mime="text/markdown",
-        key=f"{key}_card",
-        on_click="ignore",
-        icon=":material/description:",
-    )
-    row.download_button(
-        "Model card (.json)",
-        data=lambda: json.dumps(fine_tuned_card(kept), indent=2, ensure_ascii=False),
-        file_name=f"{stem}-card.json",
-        mime="application/json",
-        key=f"{key}_card_json",
-        on_click="ignore",
-        icon=":material/data_object:",
-    )
-    row.download_button(
-        "Curves (.csv)",
-        data=lambda: curves_csv(kept),
-        file_name=f"{stem}-curves.csv",
-        mime="text/csv",
-        key=f"{key}_curves",
-        on_click="ignore",
-        icon=":material/table:",
-    )
-    if with_workspace:
+    for file in files:
         row.download_button(
-            "Workspace (.zip)",
-            data=lambda: export_workspace(workspace),
-            file_name=f"{workspace.name}.zip",
-            mime="application/zip",
-            key=f"{key}_workspace",
+            file.label,
+            data=file.data,
+            file_name=file.file_name,
+            mime=file.mime,
+            key=f"{key}_{file.key}",
             on_click="ignore",
-            icon=":material/folder_zip:",
+            icon=file.icon,
+            help=file.help,
         )

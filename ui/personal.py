@@ -174,7 +174,9 @@ def fine_tune_button(
     if pressed and enough and not busy:
         with st.spinner("Loading the pretrained model…"):
             pretrained = pretrained_model(model)  # read-only on the job's thread, as on the Train page
-        request = PersonalModelRequest(workspace, pretrained, model, model_title, count, estimate_seconds(count))
+        request = PersonalModelRequest(
+            workspace, pretrained, model, model_title, count, estimate_seconds=estimate_seconds(count)
+        )
         if submit_job(request, "personal"):
             st.rerun()  # redraw as busy: the button disabled, the live panel in place
     show_refusal("personal")

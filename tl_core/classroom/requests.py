@@ -12,7 +12,7 @@ Progress events, by kind:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tl_core.classroom.experiments import (
@@ -44,11 +44,20 @@ class _ForWorkspace:
 
     workspace: Workspace
     pretrained: Model  # read-only on the job's thread
+    estimate_seconds: float = field(kw_only=True)  # trainer seconds it should take (tl_core.training.cost)
+    kind: ClassVar[str]  # the job's kind, also the kind of the run it keeps
     share_key: ClassVar[str | None] = None  # jobs with the same key are one job (see tl_core.classroom.jobs)
 
     def details(self) -> dict:
         """What the job panel needs to draw progress (e.g. the epochs, for the curves' axis)."""
         return {}
+
+    def keep_for_every_owner(self, queue: JobQueue, job: Job, *run: Any) -> int | None:
+        """A shared job's result, kept in the workspace of everyone who joined it (no one joins any more once it
+        is being handed out); the run id in this request's workspace."""
+        store = self.workspace.store
+        run_ids = {owner: store.workspace(owner).save_run(self.kind, *run) for owner in queue.seal(job)}
+        return run_ids.get(self.workspace.name)
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,6 @@ class ComparisonRequest(_FromZooModel):
 
     task: Task
     settings: TrainSettings
-    estimate_seconds: float
     kind = "comparison"
 
     def details(self) -> dict:
@@ -84,7 +92,6 @@ class SweepRequest(_FromZooModel):
 
     settings: TrainSettings
     size: SweepSize
-    estimate_seconds: float
     kind = "sweep"
 
     def work(self, queue: JobQueue) -> Work:
@@ -103,7 +110,6 @@ class LessonRequest(_ForWorkspace):
 
     lesson: Lesson
     model_title: str
-    estimate_seconds: float
     place: str  # where on the lesson page it was started (its panel shows there)
     title: str
     kind = "lesson"
@@ -119,11 +125,7 @@ class LessonRequest(_ForWorkspace):
     def work(self, queue: JobQueue) -> Work:
         def work(job: Job) -> int | None:
             kept = lesson_record(self.pretrained, self.lesson, self.model_title, curve_progress(job), queue.watch(job))
-            if kept is None:
-                return None
-            store = self.workspace.store
-            run_ids = {owner: store.workspace(owner).save_run("lesson", *kept) for owner in queue.seal(job)}
-            return run_ids.get(self.workspace.name)
+            return None if kept is None else self.keep_for_every_owner(queue, job, *kept)
 
         return work
 
@@ -134,7 +136,6 @@ class LessonSweepRequest(_ForWorkspace):
     so every owner sees the same live numbers."""
 
     lesson: Lesson
-    estimate_seconds: float
     shots: tuple[int, ...] = LESSON_SWEEP_SHOTS
     kind = "lesson-sweep"
 
@@ -148,11 +149,7 @@ class LessonSweepRequest(_ForWorkspace):
     def work(self, queue: JobQueue) -> Work:
         def work(job: Job) -> int | None:
             sweep = lesson_sweep_record(self.pretrained, self.lesson, self.shots, sweep_progress(job), queue.watch(job))
-            if sweep is None:
-                return None
-            store = self.workspace.store
-            run_ids = {owner: store.workspace(owner).save_run("lesson-sweep", sweep) for owner in queue.seal(job)}
-            return run_ids.get(self.workspace.name)
+            return None if sweep is None else self.keep_for_every_owner(queue, job, sweep)
 
         return work
 
@@ -162,7 +159,6 @@ class PersonalModelRequest(_FromZooModel):
     """A personal copy of a zoo model, adapted to the workspace's corrections, kept in it."""
 
     corrections: int
-    estimate_seconds: float
     kind = PERSONAL_KIND
 
     def details(self) -> dict:

@@ -72,11 +72,11 @@ def compare(
     """
     settings = settings.clamped()
     precision = precision or Precision.from_env()
-    plan = epoch_plan(task, settings)
-    transfer = train_transfer(pretrained_model, architecture, task, plan, settings, progress, should_stop, precision)
+    inputs = RunInputs(task, epoch_plan(task, settings), settings, progress, should_stop, precision)
+    transfer = train_transfer(pretrained_model, architecture, inputs)
     scratch = RunResult(model=None, cancelled=True)
     if not transfer.cancelled:
-        scratch = train_scratch(architecture, task, plan, settings, progress, should_stop, precision)
+        scratch = train_scratch(architecture, inputs)
     return Comparison(
         labels=list(task.labels),
         strategy=settings.strategy,
@@ -113,20 +113,24 @@ def epoch_plan(task: Task, settings: TrainSettings) -> EpochPlan:
     return EpochPlan(versions, order, labels, time.perf_counter() - started)
 
 
-def train_transfer(
-    pretrained_model: Model,
-    architecture: str,
-    task: Task,
-    plan: EpochPlan,
-    settings: TrainSettings,
-    progress: ProgressCallback | None = None,
-    should_stop: StopCallback | None = None,
-    precision: Precision = FLOAT32,
-) -> RunResult:
+@dataclass(frozen=True)
+class RunInputs:
+    """What a model trains on and reports to: the same for the transfer and the scratch model of a comparison."""
+
+    task: Task
+    plan: EpochPlan  # which version of which sample each epoch sees (`epoch_plan`)
+    settings: TrainSettings
+    progress: ProgressCallback | None = None
+    should_stop: StopCallback | None = None
+    precision: Precision = FLOAT32
+
+
+def train_transfer(pretrained_model: Model, architecture: str, inputs: RunInputs) -> RunResult:
     # Randomness here: the new head's initial weights (seeded below, under the build lock; an unlocked
     # reseed would disturb another thread's seeded build), the epoch plan (its own generator) and, for
     # feature extraction, scikit-learn's `random_state`.
-    run = _Run("transfer", task, plan, settings, progress, should_stop, precision)
+    run = _Run("transfer", inputs)
+    task, settings, precision = inputs.task, inputs.settings, inputs.precision
     if settings.strategy == "feature-extraction":
         return _train_head_on_embeddings(pretrained_model, architecture, run)
     n_classes = len(task.labels)
@@ -167,16 +171,9 @@ def train_transfer(
     return run.result
 
 
-def train_scratch(
-    architecture: str,
-    task: Task,
-    plan: EpochPlan,
-    settings: TrainSettings,
-    progress: ProgressCallback | None = None,
-    should_stop: StopCallback | None = None,
-    precision: Precision = FLOAT32,
-) -> RunResult:
-    run = _Run("scratch", task, plan, settings, progress, should_stop, precision)
+def train_scratch(architecture: str, inputs: RunInputs) -> RunResult:
+    run = _Run("scratch", inputs)
+    task, settings, precision = inputs.task, inputs.settings, inputs.precision
     bf16 = precision.train_bf16
     with run.clock.running(), seeded(settings.seed), layer_dtype(bf16):
         fresh = scratch_model(architecture, len(task.labels))  # seeded initial weights (float32 in either case)
@@ -198,12 +195,10 @@ def train_scratch(
 class _Run:
     """One model's training: its clock, its curve, and the callbacks it reports to."""
 
-    def __init__(
-        self, which: str, task: Task, plan: EpochPlan, settings: TrainSettings, progress, should_stop, precision
-    ) -> None:
-        self.which, self.task, self.plan, self.settings = which, task, plan, settings
-        self.progress, self.should_stop, self.precision = progress, should_stop, precision
-        self.clock = _Clock(plan.preparation_seconds)
+    def __init__(self, which: str, inputs: RunInputs) -> None:
+        self.which, self.task, self.plan, self.settings = which, inputs.task, inputs.plan, inputs.settings
+        self.progress, self.should_stop, self.precision = inputs.progress, inputs.should_stop, inputs.precision
+        self.clock = _Clock(inputs.plan.preparation_seconds)
         self.eval_clock = _Clock()
         self.result = RunResult(model=None)
 
