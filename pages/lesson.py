@@ -58,6 +58,8 @@ from ui.workspace import current_workspace, trained_models
 
 require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
+# Under "Learning rates and augmentation": every setting a link carries that has no place of its own in the steps.
+LESSON_ADVANCED = tuple(key for key in QUERY_KEYS if key not in ("model", "set", "shots", "strategy", "epochs", "seed"))
 STRATEGY_WORDS = {
     "feature-extraction": "keep the digit features as they are and train only a new head",
     "fine-tune-top": "train a new head, then adjust the last block of digit features too",
@@ -177,7 +179,7 @@ setting_input(epochs_column, "lesson", "epochs")
 setting_input(seed_column, "lesson", "seed")
 strategy_column.caption(f"Transfer will {STRATEGY_WORDS[strategy]}.")
 with st.expander("Learning rates and augmentation"):
-    for column, key in zip(st.columns(4), ("lr", "ft_lr", "scratch_lr", "aug"), strict=True):
+    for column, key in zip(st.columns(len(LESSON_ADVANCED)), LESSON_ADVANCED, strict=True):
         setting_input(column, "lesson", key)
 lesson = lesson_from_widgets("lesson", QUERY_KEYS)
 keep_settings_in_url(lesson)

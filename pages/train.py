@@ -41,7 +41,9 @@ from ui.workspace import current_workspace, trained_models
 
 require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
-ADVANCED = ("lr", "scratch_lr", "ft_lr", "aug", "seed")  # under "Learning rates, augmentation, seed"
+# Under "Learning rates, augmentation, seed": every setting a link carries that has no place of its own above it
+# (a setting declared in tl_core.training.settings with a link key appears here by itself).
+ADVANCED = tuple(key for key in RUN_KEYS if key not in ("model", "strategy", "epochs"))
 
 
 def mistakes_section_and_matrices(summary: ComparisonSummary, task: Task) -> None:
