@@ -75,7 +75,8 @@ charset = workspace.charset
 task_title = CHARSETS[charset].title if charset in CHARSETS else f"Your own classes ({len(labels)})"
 header, actions = st.columns([3, 2], vertical_alignment="bottom")
 header.markdown(
-    f"**Task:** {task_title} · **{sum(counts.values())}** samples · workspace `{workspace.name}` "
+    f"**Task:** {task_title} · **{sum(counts.values())}** sample{'' if sum(counts.values()) == 1 else 's'} · "
+    f"workspace `{workspace.name}` "
     "(bookmark this page's address to come back to it)"
 )
 if actions.button("Start a new workspace", key="new_workspace", help="Your current samples stay where they are."):

@@ -173,7 +173,11 @@ st.write(
 )
 strategy_column, epochs_column, seed_column = st.columns([2, 1, 1])
 strategy = strategy_column.segmented_control(
-    QUERY_KEYS["strategy"][1].label, STRATEGIES, required=True, key="lesson_strategy"
+    QUERY_KEYS["strategy"][1].label,
+    STRATEGIES,
+    required=True,
+    key="lesson_strategy",
+    help=QUERY_KEYS["strategy"][1].help,
 )
 setting_input(epochs_column, "lesson", "epochs")
 setting_input(seed_column, "lesson", "seed")

@@ -56,4 +56,5 @@ def test_each_pages_number_widgets_show_the_declared_label_limits_and_default(da
         declared = QUERY_KEYS[key][1]
         widget = at.number_input(key=f"{prefix}_{key}")
         assert (widget.label, widget.min, widget.max) == (declared.label, declared.low, declared.high), key
+        assert widget.help == declared.help and (declared.step is None or widget.step == declared.step), key
         assert widget.value == pytest.approx(defaults[key]), key

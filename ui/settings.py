@@ -62,6 +62,7 @@ def setting_input(container, prefix: str, url_key: str):
         declared.label,
         declared.low,
         declared.high,
+        step=declared.step,
         format=declared.number_format,
         help=declared.help or None,
         key=f"{prefix}_{url_key}",

@@ -30,6 +30,7 @@ class Setting:
     low: float | None = None  # limits of a number: values outside are brought inside them
     high: float | None = None
     number_format: str | None = None  # how the widget shows the number (None: Streamlit's default)
+    step: float | None = None  # what the widget's + and - add (None: 1 for whole numbers, 0.01 otherwise)
     choices: tuple[str, ...] | None = None  # the allowed values of a choice
 
     @property
@@ -75,23 +76,53 @@ class TrainSettings:
         ),
     )
     # passes over the samples (one version of each sample per pass), the same for both models
-    epochs: int = setting(30, label="Epochs", url_key="epochs", low=1, high=200)
+    epochs: int = setting(
+        30, label="Epochs", url_key="epochs", low=1, high=200, help="Passes over the samples, the same for both models."
+    )
     # Adam, for the transfer model's new head
     head_learning_rate: float = setting(
-        1e-2, label="Head learning rate", url_key="lr", low=1e-5, high=0.3, number_format="%.4f"
+        1e-2,
+        label="Head learning rate",
+        url_key="lr",
+        low=1e-5,
+        high=0.3,
+        number_format="%.4f",
+        step=1e-3,
+        help="How fast the transfer model's new head learns (Adam).",
     )
     # Adam, for the scratch model (3e-3 and up stall it at chance)
     scratch_learning_rate: float = setting(
-        1e-3, label="Scratch learning rate", url_key="scratch_lr", low=1e-5, high=0.1, number_format="%.4f"
+        1e-3,
+        label="Scratch learning rate",
+        url_key="scratch_lr",
+        low=1e-5,
+        high=0.1,
+        number_format="%.4f",
+        step=1e-4,
+        help="How fast the scratch model learns (Adam); much higher and it stays at chance.",
     )
     # unfrozen pretrained layers: half the scratch rate adjusts, not erases
     fine_tune_learning_rate: float = setting(
-        5e-4, label="Fine-tune learning rate", url_key="ft_lr", low=1e-6, high=0.01, number_format="%.5f"
+        5e-4,
+        label="Fine-tune learning rate",
+        url_key="ft_lr",
+        low=1e-6,
+        high=0.01,
+        number_format="%.5f",
+        step=5e-5,
+        help="How fast the pretrained layers change when they are fine-tuned: low, so they adjust, not forget.",
     )
     # few-shot sets are small; small batches mean more steps per epoch (not offered on the pages)
     batch_size: int = setting(16, label="Batch size", low=4, high=256)
     # jittered versions per sample, drawn once (0 = no augmentation)
-    augment_copies: int = setting(4, label="Augmented copies per sample", url_key="aug", low=0, high=16)
+    augment_copies: int = setting(
+        4,
+        label="Augmented copies per sample",
+        url_key="aug",
+        low=0,
+        high=16,
+        help="Jittered versions of each sample (tilted, slanted, zoomed, shifted), drawn once; 0 = none.",
+    )
     head_epochs_share: float = 0.34  # fine-tune-top: share of epochs that train only the head first (fixed)
     # seeds weights, augmentation, shuffling and the epoch plan
     seed: int = setting(
