@@ -1,4 +1,7 @@
-"""Presenter view: large type and no sidebar, for a projector at the back of a classroom."""
+"""Presenter view: large type, for a projector at the back of a classroom.
+
+The sidebar stays: the page links live there on a phone (app.py puts them at the top elsewhere).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import streamlit as st
 
 _LARGE = """
 <style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
 [data-testid="stMain"] .block-container { max-width: 100%; padding-left: 3rem; padding-right: 3rem; }
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label { font-size: 1.45rem !important; }
 [data-testid="stMain"] h1 { font-size: 3.2rem !important; }

@@ -49,7 +49,7 @@ def test_three_pages_training_at_once_take_turns_and_all_finish_with_their_curve
         for index, page in enumerate(pages):
             page.goto(f"{app_url}/train?workspace=classroom-{index}")
             page.get_by_role("button", name=re.compile("Set up the demo")).click()
-            epochs = page.get_by_label("Epochs")
+            epochs = page.get_by_label("Epochs", exact=True)  # not its help button, "Help for Epochs"
             epochs.wait_for(timeout=60_000)
             epochs.fill("5")
             epochs.press("Enter")

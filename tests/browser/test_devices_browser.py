@@ -224,3 +224,18 @@ def test_zoo_canvas_comes_before_the_model_cards(browser, app_url, size):
     else:
         assert box["y"] < height * 0.8, box  # begins on the first screen
     context.close()
+
+
+def test_on_a_phone_the_presenter_view_keeps_the_page_links(browser, app_url):
+    """On a phone the page links live in the sidebar drawer; the presenter view once hid the sidebar, and with it
+    the only way to another page."""
+    context = browser.new_context(**SIZES["phone"])
+    page = context.new_page()
+    page.goto(f"{app_url}/lesson?workspace=browser-phone-presenter&present=1")
+    wait_until_idle(page)
+    page.locator('[data-testid="stExpandSidebarButton"]').tap()
+    link = page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Look inside")
+    expect(link).to_be_visible(timeout=10_000)  # a hidden sidebar (display: none) fails here
+    link.tap()
+    page.get_by_role("heading", name="Look inside").wait_for(timeout=30_000)
+    context.close()
