@@ -213,8 +213,8 @@ LESSON_PLACES = ("train", "sweep", *(f"demo-{name}" for name in DEMOS))
 
 def running_here(place: str) -> bool:
     """Show the running job here if it was started here (step 4 also shows jobs from other pages)."""
-    started_here = busy and job.details.get("place") == place
-    from_elsewhere = busy and place == "train" and job.details.get("place") not in LESSON_PLACES
+    started_here = busy and job.details.place == place
+    from_elsewhere = busy and place == "train" and job.details.place not in LESSON_PLACES
     if from_elsewhere:
         st.info("A training of this workspace started on another page is running; the lesson waits for it.")
     if started_here or from_elsewhere:

@@ -110,6 +110,6 @@ with draw_column:
     st.markdown("**Draw a digit (0-9)**")
     drawing = drawing_canvas("zoo_canvas")
 with result_column:
-    show_prediction(drawing, chosen, card, workspace, personal[0] if personal else None)
+    show_prediction(drawing, chosen, card, workspace, personal.id if personal else None)
 teach_section(workspace, chosen, card["title"])
 show_model_cards(cards)

@@ -136,7 +136,8 @@ def test_corrections_to_a_personal_model_measured_used_and_reset(workspace):
     assert not at.exception, at.exception
     wait_for_personal(at, workspace)
 
-    run_id, evaluation = latest_personal(workspace, MODEL)
+    kept = latest_personal(workspace, MODEL)
+    run_id, evaluation = kept.id, kept.summary
     shown = texts(at)
     assert "Your personal model" in shown and "Held-out MNIST (500 digits)" in shown
     assert f"{evaluation.personal_on_corrections:.0%} ({round(evaluation.personal_on_corrections * 3)} of 3)" in shown

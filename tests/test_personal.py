@@ -60,7 +60,8 @@ def test_a_personal_model_learns_my_flagged_one_and_forgets_nothing(workspace):
 
     run_id = personal_and_keep(workspace, original, MODEL, progress=lambda done, what: steps.append(done))
 
-    run, evaluation = latest_personal(workspace, MODEL)
+    kept = latest_personal(workspace, MODEL)
+    run, evaluation = kept.id, kept.summary
     assert run == run_id and steps[-1] == 1.0 and evaluation.corrections == 5
     assert evaluation.personal_on_corrections >= 0.8  # leave-one-out: drawings it was not trained on
     assert evaluation.forgot <= 0.01 and evaluation.mnist_heldout == 500

@@ -16,7 +16,7 @@ from ui.presenter import for_projector
 from ui.resources import training_queue
 
 CURVE_KINDS = ("comparison", "lesson")  # events: ("transfer" | "scratch", EpochRecord); sweeps: see below
-# Pages put the number of classes in a job's details as "classes", so the live curves show the chance level.
+# Jobs say their number of classes (JobDetails.classes), so the live curves show the chance level.
 
 
 @st.fragment(run_every=0.5)
@@ -29,12 +29,12 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
     job = queue.get(job_id)
     if job is None or job.status in FINISHED or (owner is not None and owner not in job.owners):
         st.rerun()  # the whole page then shows the finished result (or, for one who left a shared job, none)
-    if job.details.get("title"):
+    if job.details.title:
         others = len(job.owners) - 1
         shared = (
             f" · shared with {others} other{'s' if others > 1 else ''} who asked for the same lesson" if others else ""
         )
-        st.caption(job.details["title"] + shared)
+        st.caption(job.details.title + shared)
     if job.status == QUEUED:
         st.info(
             f"Waiting for the shared trainer: number {queue.position(job)} in line, about "
@@ -51,7 +51,7 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
     if job.status == QUEUED:
         pass  # nothing computed yet
     elif job.kind in CURVE_KINDS:
-        epochs = job.details.get("epochs", 1)
+        epochs = job.details.epochs or 1
         live = {which: [] for which in COMPARISON_MODELS}
         for which, record in list(job.events):
             live[which].append(CurvePoint(record.epoch, record.seconds, record.eval_accuracy))
@@ -67,7 +67,7 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
                 text += f" · {last.seconds:.1f} s (no samples to evaluate on)"
             st.progress(min(1.0, done / epochs), text=text)
         presenting = bool(st.session_state.get("present"))  # the lesson's presenter view
-        classes = job.details.get("classes")
+        classes = job.details.classes
         curves = learning_curves(live, x_axis, chance=1 / classes if classes else None)
         st.plotly_chart(for_projector(curves, presenting), key=f"live_{job_id}")
     else:  # a sweep: (fraction done, what the finished point measured) events; a personal model: its stages

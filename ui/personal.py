@@ -133,9 +133,8 @@ def teach_section(workspace: Workspace, model: str, model_title: str) -> None:
         else:
             st.info("The fine-tuning was cancelled; nothing of it was kept.")
     if personal is not None:
-        run_id, evaluation = personal
-        personal_result(evaluation, model_title)
-        personal_actions(workspace, model, model_title, run_id, evaluation, busy)
+        personal_result(personal.summary, model_title)
+        personal_actions(workspace, model, model_title, personal.id, personal.summary, busy)
 
 
 def corrections_gallery(workspace: Workspace, corrections: list[Correction], busy: bool) -> None:

@@ -77,6 +77,16 @@ FAILED_ON_SERVER = (
 WRITTEN_FOR_USERS = (WorkspaceError, TaskError)  # their messages say what to do, in words for the student
 
 
+@dataclass(frozen=True)
+class JobDetails:
+    """What pages need to show a job's progress (all optional: a job says what it has)."""
+
+    title: str | None = None  # what the job panel calls it ("Training the lesson's two models")
+    epochs: int | None = None  # the live curves' x axis
+    classes: int | None = None  # the live curves' chance level, 1 / classes
+    place: str | None = None  # where on its page it was started (the lesson shows it there)
+
+
 class JobRefused(Exception):
     """A job was not queued; `str(error)` tells the student why and what to do. `reason` is one of
     "busy" (this workspace or browser has a job already), "full" (the server's queue) or "budget"."""
@@ -100,7 +110,7 @@ class Job:
     cancel_requested: bool = False
     events: list = field(default_factory=list)  # progress events, appended by the work function
     note: str = ""  # a line of progress text
-    details: dict = field(default_factory=dict)  # what pages need to show progress, e.g. {"epochs": 30}
+    details: JobDetails = field(default_factory=JobDetails)  # what pages need to show its progress
     share_key: str | None = None  # jobs with the same key compute the same thing: later askers join this one
     browsers: dict[str, str] = field(default_factory=dict)  # owner -> their browser (one unfinished job each)
     sealed: bool = False  # no one joins any more: the work is handing its result to the owners
@@ -168,7 +178,7 @@ class JobQueue:
         kind: str,
         work: Callable[[Job], Any],
         estimate_seconds: float = 10.0,
-        details: dict | None = None,
+        details: JobDetails | None = None,
         share_key: str | None = None,
         browser: str | None = None,
     ) -> Job:
@@ -194,7 +204,7 @@ class JobQueue:
                 [owner],
                 kind,
                 estimate_seconds,
-                details=dict(details or {}),
+                details=details or JobDetails(),
                 share_key=share_key,
                 browsers={owner: browser} if browser is not None else {},
             )

@@ -21,7 +21,7 @@ from tl_core.classroom.experiments import (
     lesson_sweep_record,
     sweep_and_keep,
 )
-from tl_core.classroom.jobs import Job, JobQueue
+from tl_core.classroom.jobs import Job, JobDetails, JobQueue
 from tl_core.classroom.lesson import LESSON_SWEEP_SHOTS, Lesson, lesson_key
 from tl_core.data.charsets import CHARSETS
 from tl_core.storage.workspace import Workspace
@@ -48,9 +48,9 @@ class _ForWorkspace:
     kind: ClassVar[str]  # the job's kind, also the kind of the run it keeps
     share_key: ClassVar[str | None] = None  # jobs with the same key are one job (see tl_core.classroom.jobs)
 
-    def details(self) -> dict:
+    def details(self) -> JobDetails:
         """What the job panel needs to draw progress (e.g. the epochs, for the curves' axis)."""
-        return {}
+        return JobDetails()
 
     def keep_for_every_owner(self, queue: JobQueue, job: Job, *run: Any) -> int | None:
         """A shared job's result, kept in the workspace of everyone who joined it (no one joins any more once it
@@ -74,8 +74,8 @@ class ComparisonRequest(_FromZooModel):
     settings: TrainSettings
     kind = "comparison"
 
-    def details(self) -> dict:
-        return {"epochs": self.settings.epochs, "classes": len(self.task.labels)}  # the live curves' chance level
+    def details(self) -> JobDetails:
+        return JobDetails(epochs=self.settings.epochs, classes=len(self.task.labels))
 
     def work(self, queue: JobQueue) -> Work:
         def work(job: Job) -> int | None:
@@ -118,9 +118,9 @@ class LessonRequest(_ForWorkspace):
     def share_key(self) -> str:
         return lesson_key(self.lesson)
 
-    def details(self) -> dict:
-        classes = len(CHARSETS[self.lesson.charset].labels)  # the live curves' chance level
-        return {"epochs": self.lesson.train.epochs, "place": self.place, "title": self.title, "classes": classes}
+    def details(self) -> JobDetails:
+        classes = len(CHARSETS[self.lesson.charset].labels)
+        return JobDetails(self.title, self.lesson.train.epochs, classes, self.place)
 
     def work(self, queue: JobQueue) -> Work:
         def work(job: Job) -> int | None:
@@ -143,8 +143,8 @@ class LessonSweepRequest(_ForWorkspace):
     def share_key(self) -> str:
         return f"sweep:{','.join(map(str, self.shots))}:{lesson_key(self.lesson)}"
 
-    def details(self) -> dict:
-        return {"place": "sweep", "title": "Measuring how many labels each model needs"}
+    def details(self) -> JobDetails:
+        return JobDetails(title="Measuring how many labels each model needs", place="sweep")
 
     def work(self, queue: JobQueue) -> Work:
         def work(job: Job) -> int | None:
@@ -161,8 +161,8 @@ class PersonalModelRequest(_FromZooModel):
     corrections: int
     kind = PERSONAL_KIND
 
-    def details(self) -> dict:
-        return {"title": f"Fine-tuning your personal copy of {self.model_title} on {self.corrections} corrections"}
+    def details(self) -> JobDetails:
+        return JobDetails(f"Fine-tuning your personal copy of {self.model_title} on {self.corrections} corrections")
 
     def work(self, queue: JobQueue) -> Work:
         return lambda job: personal_and_keep(

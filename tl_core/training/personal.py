@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tl_core.storage.runs import KeptRun
 from tl_core.storage.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -109,17 +110,28 @@ def personal_and_keep(
         personal_on_mnist=float(np.mean(_predict(data.heldout, weights, bias) == data.heldout_labels)),
         mnist_heldout=len(data.heldout_labels),
     )
-    summary = {"model": architecture, "evaluation": asdict(evaluation), "settings": asdict(settings)}
+    summary = PersonalSummary(architecture, evaluation, settings)
     workspace.delete_runs(KIND, "model", architecture)
     run_id = workspace.save_run(KIND, summary, {"transfer": model_to_bytes(personal)})
     report(1.0, "Done")
     return run_id
 
 
-def latest_personal(workspace: Workspace, architecture: str) -> tuple[int, PersonalEvaluation] | None:
-    """(run id, evaluation) of this workspace's personal copy of `architecture`, or None."""
-    found = workspace.latest_run_with(KIND, "model", architecture, read=_evaluation)
-    return None if found is None else (found.id, found.summary)
+@dataclass(frozen=True)
+class PersonalSummary:
+    """What a personal model keeps besides its weights (stored as JSON in the workspace)."""
+
+    model: str  # the zoo model it is a copy of
+    evaluation: PersonalEvaluation
+    settings: PersonalSettings
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "evaluation": asdict(self.evaluation), "settings": asdict(self.settings)}
+
+
+def latest_personal(workspace: Workspace, architecture: str) -> KeptRun[PersonalEvaluation] | None:
+    """This workspace's personal copy of `architecture` (its run id and evaluation), or None."""
+    return workspace.latest_run_with(KIND, "model", architecture, read=_evaluation)
 
 
 def _evaluation(summary: dict) -> PersonalEvaluation:
