@@ -32,7 +32,6 @@ from tl_core.training.evaluation import better_worse_or_tie
 from tl_core.training.results import ComparisonSummary, SweepSummary
 from tl_core.training.settings import TrainSettings
 from tl_core.training.tasks import Task
-from tl_core.training.transfer import STRATEGIES
 from ui.benefits import faster_and_better, fewer_labels
 from ui.canvas import drawn_input
 from ui.charts import TILE_PX, comparison_curves, learning_curves, sweep_chart, tile, training_and_evaluation
@@ -45,6 +44,7 @@ from ui.network import network_section
 from ui.presenter import for_projector, presenter_view
 from ui.resources import pretrained_model, pretrained_predictor, training_queue
 from ui.settings import (
+    choice_input,
     keep_settings_in_url,
     lesson_from_url,
     lesson_from_widgets,
@@ -172,13 +172,7 @@ st.write(
     "never trained on."
 )
 strategy_column, epochs_column, seed_column = st.columns([2, 1, 1])
-strategy = strategy_column.segmented_control(
-    QUERY_KEYS["strategy"][1].label,
-    STRATEGIES,
-    required=True,
-    key="lesson_strategy",
-    help=QUERY_KEYS["strategy"][1].help,
-)
+strategy = choice_input(strategy_column, "lesson", "strategy")
 setting_input(epochs_column, "lesson", "epochs")
 setting_input(seed_column, "lesson", "seed")
 strategy_column.caption(f"Transfer will {STRATEGY_WORDS[strategy]}.")

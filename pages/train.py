@@ -18,7 +18,6 @@ from tl_core.training.evaluation import describe, top_k
 from tl_core.training.results import COMPARISON_MODELS, ComparisonSummary, SweepSummary
 from tl_core.training.sweep import SEEDS
 from tl_core.training.tasks import Task, TaskError, sweep_task_maker, workspace_task
-from tl_core.training.transfer import STRATEGIES
 from ui.benefits import percentage_points
 from ui.canvas import drawing_canvas, model_input_of
 from ui.charts import (
@@ -35,7 +34,14 @@ from ui.frame import end_page, require_frame
 from ui.job_panel import job_panel
 from ui.mistakes import mistakes_section
 from ui.resources import pretrained_model, training_queue
-from ui.settings import keep_settings_in_url, lesson_from_url, lesson_from_widgets, preset_from_lesson, setting_input
+from ui.settings import (
+    choice_input,
+    keep_settings_in_url,
+    lesson_from_url,
+    lesson_from_widgets,
+    preset_from_lesson,
+    setting_input,
+)
 from ui.submit import budget_notice, show_refusal, submit_job
 from ui.workspace import current_workspace, trained_models
 
@@ -103,13 +109,7 @@ model_column, strategy_column, epochs_column = st.columns([1.2, 1.6, 0.8])
 architecture = model_column.selectbox(
     QUERY_KEYS["model"][1].label, list(cards), format_func=lambda name: cards[name]["title"], key="train_model"
 )
-strategy = strategy_column.segmented_control(
-    QUERY_KEYS["strategy"][1].label,
-    STRATEGIES,
-    required=True,
-    key="train_strategy",
-    help=QUERY_KEYS["strategy"][1].help,
-)
+strategy = choice_input(strategy_column, "train", "strategy")
 setting_input(epochs_column, "train", "epochs")
 with st.expander("Learning rates, augmentation, seed"):
     for column, key in zip(st.columns(len(ADVANCED)), ADVANCED, strict=True):

@@ -69,6 +69,17 @@ def setting_input(container, prefix: str, url_key: str):
     )
 
 
+def choice_input(container, prefix: str, url_key: str) -> str:
+    """The row-of-options widget of a declared choice (the strategy), keyed `PREFIX_URLKEY`, with its declared
+    label and help."""
+    from tl_core.classroom.lesson import QUERY_KEYS
+
+    declared = QUERY_KEYS[url_key][1]
+    return container.segmented_control(
+        declared.label, declared.choices, required=True, key=f"{prefix}_{url_key}", help=declared.help or None
+    )
+
+
 def preset_from_lesson(prefix: str, lesson, keys: Sequence[str]) -> None:
     """Give each setting's widget (`PREFIX_URLKEY`) its first value, the lesson's, unless the user has set it."""
     from tl_core.classroom.lesson import lesson_values
