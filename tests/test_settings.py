@@ -58,3 +58,20 @@ def test_each_pages_number_widgets_show_the_declared_label_limits_and_default(da
         assert (widget.label, widget.min, widget.max) == (declared.label, declared.low, declared.high), key
         assert widget.help == declared.help and (declared.step is None or widget.step == declared.step), key
         assert widget.value == pytest.approx(defaults[key]), key
+
+
+def test_a_required_choice_that_streamlit_cleared_falls_back_to_its_default(data_dir):
+    # Seen with `make run`: a session whose strategy widget state was None ended in "Unknown strategy None".
+    from tl_core.storage.collect import autofill
+    from tl_core.storage.workspace import DB_FILE, WorkspaceStore
+
+    workspace = WorkspaceStore(data_dir / DB_FILE).workspace("cleared")
+    workspace.start_task(["あ", "い"], charset=None)
+    autofill(workspace, 2)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["workspace"] = "cleared"
+    at.switch_page("pages/train.py")
+    at.session_state["train_strategy"] = None
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["train_strategy"] == TRAIN_SETTINGS["strategy"].default

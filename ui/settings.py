@@ -75,8 +75,11 @@ def choice_input(container, prefix: str, url_key: str) -> str:
     from tl_core.classroom.lesson import QUERY_KEYS
 
     declared = QUERY_KEYS[url_key][1]
+    key = f"{prefix}_{url_key}"
+    if st.session_state.get(key) not in declared.choices:  # cleared by Streamlit (None): a required choice has one
+        st.session_state[key] = declared.default
     return container.segmented_control(
-        declared.label, declared.choices, required=True, key=f"{prefix}_{url_key}", help=declared.help or None
+        declared.label, declared.choices, required=True, key=key, help=declared.help or None
     )
 
 

@@ -150,7 +150,7 @@ def page(browser, app_url, request, tmp_path):
 def trained_workspace(app_data_dir) -> str:
     """A workspace with 3 rendered hiragana per class and a finished 5-epoch comparison, made in this process
     in the server's data directory (the pages under test only read it)."""
-    from tl_core.classroom.experiments import compare_and_keep
+    from tl_core.classroom.experiments import comparison_record, keep_comparison
     from tl_core.data.charsets import get_charset
     from tl_core.models.zoo import load_model
     from tl_core.storage.collect import autofill
@@ -162,7 +162,8 @@ def trained_workspace(app_data_dir) -> str:
     workspace.start_task(list(get_charset("hiragana").labels), charset="hiragana")
     autofill(workspace, 3)
     task = workspace_task(workspace)
-    compare_and_keep(workspace, load_model("compact-gap"), "compact-gap", "compact-gap", task, TrainSettings(epochs=5))
+    kept = comparison_record(load_model("compact-gap"), "compact-gap", "compact-gap", task, TrainSettings(epochs=5))
+    keep_comparison(workspace, kept)
     return TRAINED_WORKSPACE
 
 

@@ -32,21 +32,9 @@ if TYPE_CHECKING:
     from keras import Model  # only for annotations: TensorFlow is imported lazily
 
 
-def compare_and_keep(
-    workspace: Workspace,
-    pretrained_model: Model,
-    architecture: str,
-    model_title: str,
-    task: Task,
-    settings: TrainSettings,
-    progress: ProgressCallback | None = None,
-    should_stop: StopCallback | None = None,
-) -> int | None:
-    """Train both models; keep curves, confusion matrices, settings and both models in the workspace.
-
-    Returns the run id, or None when the comparison was cancelled (nothing half-done is kept).
-    """
-    kept = comparison_record(pretrained_model, architecture, model_title, task, settings, progress, should_stop)
+def keep_comparison(workspace: Workspace, kept: tuple[ComparisonSummary, dict[str, bytes]] | None) -> int | None:
+    """Keep a workspace's comparison (`comparison_record`'s result: curves, confusion matrices, settings and both
+    models) in it; the run id, or None when the comparison was cancelled (nothing half-done is kept)."""
     if kept is None:
         return None
     summary, models = kept

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tl_core.classroom.experiments import (
-    compare_and_keep,
+    comparison_record,
+    keep_comparison,
     lesson_record,
     lesson_sweep_record,
     sweep_and_keep,
@@ -81,7 +82,7 @@ class ComparisonRequest(_FromZooModel):
         def work(job: Job) -> int | None:
             progress, should_stop = curve_progress(job), queue.watch(job)
             asked = (self.pretrained, self.architecture, self.model_title, self.task, self.settings)
-            return compare_and_keep(self.workspace, *asked, progress, should_stop)
+            return keep_comparison(self.workspace, comparison_record(*asked, progress, should_stop))
 
         return work
 
