@@ -7,12 +7,12 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PORT ?= 8501
 
-.PHONY: run test lint format clean chromium font
+.PHONY: run test lint format clean chromium postgresql font
 
 run: $(VENV)/.runtime  ## create the venv, install, start the app
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-test: $(VENV)/.dev chromium  ## same set-up plus test tools and Chromium, then the whole suite
+test: $(VENV)/.dev chromium postgresql  ## same set-up plus test tools, Chromium and PostgreSQL, then the whole suite
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev
@@ -40,6 +40,14 @@ chromium:  ## install Debian's Chromium when missing (needs root)
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is missing and this is not root: browser tests will be skipped (run as root or apt-get install chromium)"; fi
+
+# Workspace tests run on SQLite and on a real PostgreSQL server, which the tests start and stop themselves.
+postgresql:  ## install Debian's PostgreSQL when missing (needs root); the app itself never needs it
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Installing Debian's postgresql for the workspace tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "PostgreSQL is missing and this is not root: its tests will be skipped (run as root or apt-get install postgresql)"; fi
 
 # The Japanese font the app ships (committed): Debian's Noto Sans CJK, cut down by tools/subset_japanese_font.py.
 font: $(VENV)/.dev  ## remake static/fonts from Debian's fonts-noto-cjk (downloads the package, ~57 MB)

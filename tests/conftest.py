@@ -3,6 +3,9 @@ import threading
 
 import pytest
 
+# A real PostgreSQL for the tests that ask for it (started once per session, on first use).
+from tests.postgres import postgres_server, postgres_url, store_location  # noqa: F401
+
 # The suite never needs a GPU or TensorFlow's start-up chatter.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")

@@ -107,6 +107,30 @@ def test_a_corrupt_database_is_reported_and_the_page_keeps_working_in_memory(dat
     assert (data_dir / "workspaces.sqlite3").read_bytes() == garbage
 
 
+def test_with_a_database_url_the_page_keeps_its_workspace_in_postgresql(data_dir, postgres_url, monkeypatch):
+    monkeypatch.setenv("TL_DATABASE_URL", postgres_url)
+    at = open_collect()
+    at.radio(key="task_kind").set_value("My own classes").run()
+    at.text_area(key="task_labels").input("circle\ncross").run()
+    button(at, "Create these classes").click().run()
+    assert not at.exception and not at.warning
+    assert WorkspaceStore(postgres_url).workspace("apptest").classes() == ["circle", "cross"]
+    assert not (data_dir / "workspaces.sqlite3").exists()  # the SQLite file is not used at all
+
+
+def test_a_database_server_that_cannot_be_reached_is_reported_and_the_page_keeps_working(
+    data_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TL_DATABASE_URL", f"postgresql://app:hunter2@/school?host={tmp_path}/gone&port=5")
+    at = open_collect()
+    warnings = [warning.value for warning in at.warning]
+    assert any("cannot reach its database server" in warning for warning in warnings)
+    assert not any("hunter2" in warning or "postgresql" in warning for warning in warnings)
+    button(at, "Use this set").click().run()
+    assert not at.exception
+    assert any("Hiragana (46)" in block.value for block in at.markdown)
+
+
 @pytest.mark.parametrize(
     "label, message",
     [("   ", "cannot be empty"), (" same ", "already a class")],

@@ -25,8 +25,11 @@ from tl_core.storage.workspace import MAX_CLASSES, MAX_SAMPLES, WorkspaceStore
 
 
 @pytest.fixture
-def store(tmp_path):
-    return WorkspaceStore(tmp_path / "db.sqlite3")
+def store(store_location):
+    """A store on SQLite, then on PostgreSQL (`store_location` is parametrized)."""
+    opened = WorkspaceStore(store_location)
+    yield opened
+    opened.close()
 
 
 def add_rendered(workspace, char, label, seed):

@@ -1,13 +1,23 @@
-"""Workspaces persist every sample in SQLite and survive a fresh connection (a refresh, a restart)."""
+"""Workspaces persist every sample and survive a fresh connection (a refresh, a restart).
+
+Every test with a `store` runs twice: on the SQLite file and on a real PostgreSQL (tests/postgres.py). Tests about
+the SQLite file itself (damaged, read-only, full disk, WAL, temporary fallback, upgrades) are SQLite only: they
+open their own file, and their section says so.
+"""
 
 import json
+import pickle
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import tl_core.storage.contents as contents_module
 import tl_core.storage.workspace as workspace_module
 from tests.confined import run_confined
 from tl_core.data.png import encode_png
@@ -23,10 +33,15 @@ from tl_core.storage.workspace import (
     validate_workspace_name,
 )
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture
-def store(tmp_path):
-    return WorkspaceStore(tmp_path / "workspaces.sqlite3")
+def store(store_location):
+    """A store on SQLite, then on PostgreSQL (`store_location` is parametrized)."""
+    opened = WorkspaceStore(store_location)
+    yield opened
+    opened.close()
 
 
 def sample_image(seed):
@@ -37,7 +52,7 @@ def drawing_png(seed):
     return encode_png(np.random.default_rng(seed).integers(0, 255, (30, 30, 4)).astype(np.uint8))
 
 
-def test_round_trip_through_a_fresh_connection(store, tmp_path):
+def test_round_trip_through_a_fresh_connection(store, store_location):
     workspace = store.workspace("class-7b")
     workspace.start_task(["←", "✓", "α", "a word"])
     first = workspace.add_sample("✓", sample_image(1), drawing_png(1), "drawn")
@@ -45,7 +60,7 @@ def test_round_trip_through_a_fresh_connection(store, tmp_path):
         [("α", sample_image(2), drawing_png(2), "rendered"), ("←", sample_image(3), drawing_png(3), "drawn")]
     )
 
-    reopened = WorkspaceStore(tmp_path / "workspaces.sqlite3").workspace("class-7b")
+    reopened = WorkspaceStore(store_location).workspace("class-7b")  # another server process, say
     assert reopened.classes() == ["←", "✓", "α", "a word"]
     assert reopened.counts() == {"←": 1, "✓": 1, "α": 1, "a word": 0}
     samples = {s.id: s for s in reopened.samples()}
@@ -57,7 +72,8 @@ def test_round_trip_through_a_fresh_connection(store, tmp_path):
     assert x.shape == (3, 28, 28) and labels[y[0]] == "✓"
 
 
-def test_database_uses_write_ahead_logging(store):
+def test_sqlite_database_uses_write_ahead_logging(tmp_path):  # SQLite only: the file's journal
+    store = WorkspaceStore(tmp_path / "workspaces.sqlite3")
     with sqlite3.connect(store.path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -172,7 +188,7 @@ def test_generated_workspace_names_carry_96_random_bits_and_are_valid():
         assert len(name) == len("ws-") + 16  # 16 base64 characters: 96 bits
 
 
-# --- when the database cannot be used as it should ---------------------------------------------------------
+# --- when the SQLite file cannot be used as it should (SQLite only; PostgreSQL: test_workspace_postgres.py)
 def test_the_fallback_store_holds_eight_concurrent_writers_without_errors(tmp_path):
     (tmp_path / "workspaces.sqlite3").write_bytes(b"not a database" * 100)
     store = WorkspaceStore.open_or_memory(tmp_path / "workspaces.sqlite3")
@@ -311,9 +327,14 @@ def test_a_new_workspace_never_opens_an_existing_one_under_a_freshly_drawn_name(
 
 
 def _age(store, name, days):
-    with sqlite3.connect(store.path) as connection:
+    with store.connect(write=True) as connection:
         then = time.time() - days * 86400
         connection.execute("UPDATE workspaces SET created = ?, touched = ? WHERE name = ?", (then, then, name))
+
+
+def _count(store, table):
+    with store.connect() as connection:
+        return connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
 def test_workspaces_unused_longer_than_the_retention_period_are_listed_and_purged(store):
@@ -330,10 +351,8 @@ def test_workspaces_unused_longer_than_the_retention_period_are_listed_and_purge
     assert store.purge(30) == ["old"]
 
     assert [info.name for info in store.list_workspaces()] == ["recent"]
-    with sqlite3.connect(store.path) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 1
-        assert connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
-        assert connection.execute("SELECT COUNT(*) FROM model_blobs").fetchone()[0] == 2  # old's transfer gone
+    assert _count(store, "samples") == 1 and _count(store, "runs") == 1
+    assert _count(store, "model_blobs") == 2  # old's transfer gone
 
 
 def test_opening_a_workspace_marks_it_used_so_retention_keeps_it(store):
@@ -343,7 +362,7 @@ def test_opening_a_workspace_marks_it_used_so_retention_keeps_it(store):
     assert store.purge(30) == []
 
 
-def test_the_app_applies_retention_from_the_environment_once_a_day(store, monkeypatch):
+def test_the_app_applies_retention_from_the_environment_once_a_day(store, store_location, monkeypatch):
     store.workspace("stale")
     _age(store, "stale", 10)
     monkeypatch.setenv("TL_RETENTION_DAYS", "7")
@@ -352,7 +371,7 @@ def test_the_app_applies_retention_from_the_environment_once_a_day(store, monkey
     _age(store, "stale-again", 10)
     assert store.apply_retention() == []  # not again within a day
     monkeypatch.setenv("TL_RETENTION_DAYS", "0")
-    fresh = WorkspaceStore(store.path)
+    fresh = WorkspaceStore(store_location)
     assert fresh.apply_retention() == []  # 0 keeps everything
     assert retention_days() == 0
     monkeypatch.setenv("TL_RETENTION_DAYS", "soon")
@@ -366,17 +385,18 @@ def test_a_shared_lesson_run_keeps_its_models_once_for_thirty_owners(store):
         run_ids[student] = store.workspace(f"student-{student}").save_run("lesson", {"accuracy": 0.9}, models)
     store.workspace("other").save_run("lesson", {}, {"transfer": b"another model"})
 
-    with sqlite3.connect(store.path) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM model_blobs").fetchone()[0] == 3
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert store.path.stat().st_size < 3 * 600_000  # one copy of each model, not thirty
+    assert _count(store, "model_blobs") == 3
+    if store.path is not None:  # the SQLite file: one copy of each model, not thirty, and nothing hidden elsewhere
+        with sqlite3.connect(store.path) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert store.path.stat().st_size < 3 * 600_000
     for student, run_id in run_ids.items():
         assert store.workspace(f"student-{student}").run_models(run_id) == models
     assert store.delete_workspace("student-0")
     assert store.workspace("student-1").run_models(run_ids[1]) == models  # still shared by the others
 
 
-def test_a_database_from_before_shared_models_still_opens_with_its_runs(tmp_path):
+def test_a_sqlite_database_from_before_shared_models_still_opens_with_its_runs(tmp_path):  # SQLite only
     path = tmp_path / "workspaces.sqlite3"
     with sqlite3.connect(path) as connection:
         connection.executescript(
@@ -451,3 +471,128 @@ def test_a_bad_label_among_many_is_named_by_its_place_and_quoted_as_typed(store)
     workspace.start_task(["it's", "a\\b"])
     with pytest.raises(WorkspaceError, match=r"already a class “a\\b”"):
         workspace.add_class("a\\b")
+
+
+# --- both databases: what comes back, concurrent writers, pickling --------------------------------------------
+def test_ids_come_back_as_ints_blobs_as_bytes_and_times_as_floats(store):
+    workspace = store.workspace("w")
+    workspace.start_task(["a"])
+    sample_id = workspace.add_sample("a", sample_image(0), drawing_png(0))
+    run_id = workspace.save_run("comparison", {"n": 1}, {"transfer": b"\x00model"})
+    correction_id = workspace.add_correction("compact-gap", 3, sample_image(1), drawing_png(1))
+    (sample,) = workspace.samples()
+    (correction,) = workspace.corrections("compact-gap")
+    (info,) = store.list_workspaces()
+    assert [type(value) for value in (sample_id, run_id, correction_id, sample.id, correction.digit)] == [int] * 5
+    assert type(sample.drawing_png) is bytes and workspace.run_models(run_id) == {"transfer": b"\x00model"}
+    assert type(sample.created) is float and abs(sample.created - time.time()) < 60  # to the second, not minutes
+    assert [type(value) for value in (info.created, info.last_used)] == [float, float]
+    assert [type(value) for value in (info.classes, info.samples, info.runs)] == [int, int, int]
+    np.testing.assert_array_equal(sample.image, sample_image(0))
+
+
+def _at_once(calls, threads=8):
+    """Run every call on `threads` threads released together; the results, and every exception, in order."""
+    start, results = threading.Barrier(threads), [None] * len(calls)
+
+    def worker(offset):
+        start.wait()
+        for index in range(offset, len(calls), threads):
+            try:
+                results[index] = calls[index]()
+            except Exception as error:
+                results[index] = error
+
+    workers = [threading.Thread(target=worker, args=(offset,)) for offset in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return results
+
+
+def test_concurrent_writers_never_take_a_workspace_past_its_sample_limit(store, monkeypatch):
+    monkeypatch.setattr(contents_module, "MAX_SAMPLES", 20)
+    workspace = store.workspace("w")
+    workspace.start_task(["a"])
+    batch = [("a", sample_image(0), drawing_png(0), "drawn")] * 3
+
+    results = _at_once([lambda: workspace.add_samples(batch)] * 48)  # eight at a time all read "0 samples" first
+
+    refused = [result for result in results if isinstance(result, Exception)]
+    assert {str(error) for error in refused} == {"A workspace holds at most 20 samples."}
+    assert len(results) - len(refused) == 6 and workspace.sample_count() == 18  # a seventh batch would make 21
+
+
+def test_concurrent_new_classes_get_distinct_places_and_never_pass_the_class_limit(store, monkeypatch):
+    monkeypatch.setattr(contents_module, "MAX_CLASSES", 30)
+    workspace = store.workspace("w")
+    workspace.start_task(["first"])
+
+    results = _at_once([lambda label=f"c{n:02d}": workspace.add_class(label) for n in range(40)])
+
+    assert sum(isinstance(result, str) for result in results) == 29
+    assert {str(result) for result in results if isinstance(result, Exception)} == {
+        "A workspace has at most 30 classes."
+    }
+    with store.connect() as connection:
+        places = [place for (place,) in connection.execute("SELECT position FROM classes WHERE workspace = 'w'")]
+    assert sorted(places) == list(range(30))
+    assert workspace.classes()[0] == "first" and len(workspace.classes()) == 30
+
+
+def test_a_run_saved_while_another_workspace_deletes_its_runs_keeps_the_models_they_shared(store):
+    models = {"transfer": b"shared transfer" * 1000, "scratch": b"shared scratch" * 1000}
+
+    def save_check_and_delete(name):
+        workspace = store.workspace(name)
+        run_id = workspace.save_run("lesson", {"lesson_key": "k"}, models)  # the models may be only the other's
+        kept = workspace.run_models(run_id) == models  # ... which its delete_runs must not drop under this run
+        workspace.delete_runs("lesson", "lesson_key", "k")
+        return kept
+
+    # one workspace per thread (_at_once gives call n to thread n % 8): only the others share its models
+    results = _at_once([lambda name=f"student-{n % 8}": save_check_and_delete(name) for n in range(160)])
+
+    assert results == [True] * 160
+    assert _count(store, "model_blobs") == 0  # and the last delete dropped them
+
+
+def test_a_pickled_workspace_reads_the_same_samples_after_unpickling(store):
+    workspace = store.workspace("w")
+    workspace.start_task(["a", "b"])
+    workspace.add_samples([("b", sample_image(n), drawing_png(n), "drawn") for n in range(3)])
+
+    copy = pickle.loads(pickle.dumps(workspace))
+
+    assert copy.name == "w" and copy.store is not store
+    assert [(s.id, s.drawing_png) for s in copy.samples()] == [(s.id, s.drawing_png) for s in workspace.samples()]
+    copy.add_sample("a", sample_image(9), drawing_png(9))
+    assert workspace.counts() == {"a": 1, "b": 3}  # one database, whichever object wrote
+    assert pickle.loads(pickle.dumps(workspace)).store is copy.store  # a process reopens a location once
+
+
+def test_a_pickled_workspace_is_reopened_by_another_process(store):
+    workspace = store.workspace("w")
+    workspace.start_task(["a"])
+    workspace.add_sample("a", sample_image(1), drawing_png(1))
+    script = (
+        "import pickle, sys\n"
+        "workspace = pickle.loads(sys.stdin.buffer.read())\n"
+        "workspace.add_sample('a', workspace.samples()[0].image, b'from a trainer')\n"
+        "print(workspace.counts()['a'])\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], input=pickle.dumps(workspace), capture_output=True, timeout=60, cwd=REPO
+    )
+
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == "2" and workspace.samples()[1].drawing_png == b"from a trainer"
+
+
+def test_a_temporary_store_refuses_to_be_pickled_because_no_other_process_can_open_it(tmp_path):
+    (tmp_path / "workspaces.sqlite3").write_bytes(b"not a database" * 100)
+    store = WorkspaceStore.open_or_memory(tmp_path / "workspaces.sqlite3")
+    with pytest.raises(pickle.PicklingError, match="temporary database"):
+        pickle.dumps(store.workspace("w"))

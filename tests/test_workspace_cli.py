@@ -1,4 +1,7 @@
-"""`python -m tl_core workspace ...` on the app's own storage: what a teacher types, and what comes back."""
+"""`python -m tl_core workspace ...` on the app's own storage: what a teacher types, and what comes back.
+
+Each test runs twice: on the SQLite file under TL_DATA_DIR, and on a real PostgreSQL named by TL_DATABASE_URL.
+"""
 
 import io
 import json
@@ -24,8 +27,18 @@ def command(capsys, *argv):
     return status, out, err
 
 
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def database(request, data_dir, monkeypatch):
+    """Every command runs on the SQLite file under TL_DATA_DIR, then on PostgreSQL through TL_DATABASE_URL."""
+    monkeypatch.delenv("TL_DATABASE_URL", raising=False)
+    if request.param == "postgresql":
+        monkeypatch.setenv("TL_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return request.param
+
+
 def store(data_dir):
-    return WorkspaceStore(data_dir / "workspaces.sqlite3")
+    """The command's own store: TL_DATABASE_URL if set, else the SQLite file under `data_dir` (TL_DATA_DIR)."""
+    return WorkspaceStore()
 
 
 def test_fill_then_show_as_json_lists_every_class_with_its_count(data_dir, capsys):

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tl_core.data.mnist import data_dir
 from tl_core.markdown import escape_markdown
-from tl_core.storage.workspace import DB_FILE, Workspace, WorkspaceError, WorkspaceStore, validate_workspace_name
+from tl_core.storage.workspace import (
+    Workspace,
+    WorkspaceError,
+    WorkspaceStore,
+    store_location,
+    validate_workspace_name,
+)
 
 QUERY_KEY = "workspace"
 
 
 @st.cache_resource(show_spinner=False)
-def workspace_store(path: str) -> WorkspaceStore:
-    """The database of every workspace; the object holds only the path, all state is in SQLite."""
-    return WorkspaceStore.open_or_memory(path)
+def workspace_store(location: str) -> WorkspaceStore:
+    """The database of every workspace (a PostgreSQL URL or the SQLite file's path); the object holds where it is
+    (and PostgreSQL's connection pool), all state is in the database."""
+    return WorkspaceStore.open_or_memory(location)
 
 
 def new_workspace_name() -> str:
@@ -51,7 +57,7 @@ def current_workspace() -> Workspace:
 
 
 def _store() -> WorkspaceStore:
-    store = workspace_store(str(data_dir() / DB_FILE))
+    store = workspace_store(store_location())  # TL_DATABASE_URL, else $TL_DATA_DIR/workspaces.sqlite3
     store.apply_retention()  # TL_RETENTION_DAYS; does something at start and once a day, else returns at once
     return store
 

@@ -8,9 +8,9 @@ import NAME FILE                      add a zip's samples to a new or existing w
 delete NAME                           remove a workspace and everything in it
 purge --older-than DAYS               remove every workspace unused for longer (what TL_RETENTION_DAYS does)
 
-Same storage as the app (`$TL_DATA_DIR/workspaces.sqlite3`), but never the app's temporary fallback: a
-command that cannot use the real database says so and exits 1. Bad input exits 2 with one sentence on
-stderr and changes nothing.
+Same storage as the app (the PostgreSQL server `TL_DATABASE_URL` names, else `$TL_DATA_DIR/workspaces.sqlite3`),
+but never the app's temporary fallback: a command that cannot use the real database says so (never with a
+password) and exits 1. Bad input exits 2 with one sentence on stderr and changes nothing.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    store = None
     try:
         store = _open_store()
         action = {
@@ -84,12 +85,17 @@ def run(args: argparse.Namespace) -> int:
     except WorkspaceError as error:  # bad input (a name, an archive) or a failing disk, in the user's words
         print(error, file=sys.stderr)
         return 2
+    finally:
+        if store is not None:
+            store.close()  # PostgreSQL: the pool's connections, before the process exits
     return 0
 
 
 def _open_store() -> WorkspaceStore:
     try:
         return WorkspaceStore()
+    # PostgreSQL's failures to connect or to create the tables arrive as a StorageError (a WorkspaceError) that
+    # names the server without its password; at work, any database failure is a StorageError, as with SQLite
     except (OSError, sqlite3.Error, WorkspaceError) as error:
         raise CommandFailed(f"The workspace database cannot be used: {error}.", status=1) from None
 

@@ -3,21 +3,21 @@
 A workspace is one task: a list of classes (a built-in character set, or labels the user typed) and the
 samples collected for them. Each sample keeps its 28x28 model input, the original drawing as PNG, its label,
 where it came from (drawn, rendered, imported) and when. Each change is one transaction: on any error, nothing
-of it is kept.
+of it is kept; a change names its workspace, which PostgreSQL locks alone (see `postgres`). A workspace pickles as
+its store (which pickles as where it is) and its name, so a trainer in another process reopens it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from tl_core.storage.database import Database, drop_unused_models
+from tl_core.storage.database import Connection, Storage, drop_unused_models
 from tl_core.storage.errors import WorkspaceError
 from tl_core.storage.names import validate_label
 from tl_core.storage.runs import COMPARISON_MODELS, KeptAsJson, KeptRun, Summary
@@ -61,7 +61,7 @@ def _numbered(position: int, label: str) -> str:
 class Workspace:
     """One workspace in a store: it holds nothing itself, every call reads or writes the database."""
 
-    def __init__(self, store: Database, name: str) -> None:
+    def __init__(self, store: Storage, name: str) -> None:
         self.store = store
         self.name = name
 
@@ -86,7 +86,7 @@ class Workspace:
             raise WorkspaceError("Each class needs a different label.")
         if len(labels) > MAX_CLASSES:
             raise WorkspaceError(f"A workspace has at most {MAX_CLASSES} classes.")
-        with self.store.connect(write=True) as connection:
+        with self.store.connect(write=True, workspace=self.name) as connection:
             if self._sample_count(connection):
                 raise WorkspaceError("This workspace already has samples; start a new workspace for a new task.")
             connection.execute("DELETE FROM classes WHERE workspace = ?", (self.name,))
@@ -98,7 +98,7 @@ class Workspace:
 
     def add_class(self, label: str) -> str:
         label = validate_label(label)
-        with self.store.connect(write=True) as connection:
+        with self.store.connect(write=True, workspace=self.name) as connection:
             existing = [
                 row[0] for row in connection.execute("SELECT label FROM classes WHERE workspace = ?", (self.name,))
             ]
@@ -115,7 +115,7 @@ class Workspace:
 
     def remove_class(self, label: str) -> int:
         """Remove a class and its samples; returns how many samples went with it."""
-        with self.store.connect(write=True) as connection:
+        with self.store.connect(write=True, workspace=self.name) as connection:
             removed = connection.execute(
                 "DELETE FROM samples WHERE workspace = ? AND label = ?", (self.name, label)
             ).rowcount
@@ -138,7 +138,7 @@ class Workspace:
             if source not in SOURCES:
                 raise WorkspaceError(f"Unknown sample source “{source}”.")
             rows.append((self.name, label, source, now, image.tobytes(), drawing_png))
-        with self.store.connect(write=True) as connection:
+        with self.store.connect(write=True, workspace=self.name) as connection:
             known = [
                 row[0]
                 for row in connection.execute(
@@ -159,9 +159,9 @@ class Workspace:
             return [
                 connection.execute(
                     "INSERT INTO samples (workspace, label, source, created, input, drawing_png) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                     row,
-                ).lastrowid
+                ).fetchone()[0]
                 for row in rows
             ]
 
@@ -169,7 +169,7 @@ class Workspace:
         return self.add_samples([(label, image, drawing_png, source)])[0]
 
     def delete_sample(self, sample_id: int) -> bool:
-        with self.store.connect(write=True) as connection:
+        with self.store.connect(write=True, workspace=self.name) as connection:
             deleted = connection.execute(
                 "DELETE FROM samples WHERE workspace = ? AND id = ?", (self.name, int(sample_id))
             ).rowcount
@@ -194,7 +194,7 @@ class Workspace:
             rows = connection.execute(
                 "SELECT c.label, COUNT(s.id) FROM classes c LEFT JOIN samples s "
                 "ON s.workspace = c.workspace AND s.label = c.label "
-                "WHERE c.workspace = ? GROUP BY c.label ORDER BY c.position",
+                "WHERE c.workspace = ? GROUP BY c.label, c.position ORDER BY c.position",  # PostgreSQL: position too
                 (self.name,),
             ).fetchall()
         return dict(rows)
@@ -218,16 +218,16 @@ class Workspace:
         models = models or {}
         digests = {which: hashlib.sha256(blob).hexdigest() for which, blob in models.items() if blob}
         transfer_sha, scratch_sha = (digests.get(which) for which in COMPARISON_MODELS)
-        with self.store.connect(write=True) as connection:
+        with self.store.connect(write=True, workspace=self.name) as connection:
             connection.executemany(
-                "INSERT OR IGNORE INTO model_blobs (sha256, data) VALUES (?, ?)",
+                "INSERT INTO model_blobs (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(digest, models[which]) for which, digest in digests.items()],
             )
             return connection.execute(
                 "INSERT INTO runs (workspace, kind, created, summary, transfer_sha, scratch_sha) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (self.name, kind, time.time(), json.dumps(stored), transfer_sha, scratch_sha),
-            ).lastrowid
+            ).fetchone()[0]
 
     def latest_run(self, kind: str, read: Callable[[dict], Summary] = dict) -> KeptRun[Summary] | None:
         """The newest run of this kind, or None; `read` turns its stored JSON into the summary (e.g.
@@ -238,7 +238,8 @@ class Workspace:
         self, kind: str, field: str, value: str, read: Callable[[dict], Summary] = dict
     ) -> KeptRun[Summary] | None:
         """The newest run of this kind whose stored summary has `field` == `value`, or None (`read`: as above)."""
-        return self._latest(kind, read, " AND json_extract(summary, ?) = ?", (f"$.{field}", value))
+        condition, parameters = self.store.json_field_is(field, value)
+        return self._latest(kind, read, f" AND {condition}", parameters)
 
     def _latest(self, kind: str, read: Callable[[dict], Summary], condition: str, parameters: tuple) -> KeptRun | None:
         with self.store.connect() as connection:
@@ -269,7 +270,7 @@ class Workspace:
             raise WorkspaceError("A correction must be a finite 28 x 28 image.")
         if not (isinstance(digit, int | np.integer) and 0 <= int(digit) <= 9):
             raise WorkspaceError("A correction is one of the digits 0-9.")
-        with self.store.connect(write=True) as connection:
+        with self.store.connect(write=True, workspace=self.name) as connection:
             held = connection.execute(
                 "SELECT COUNT(*) FROM corrections WHERE workspace = ? AND model = ?", (self.name, model)
             ).fetchone()[0]
@@ -277,9 +278,9 @@ class Workspace:
                 raise WorkspaceError(f"This workspace keeps at most {MAX_CORRECTIONS} corrections per model.")
             return connection.execute(
                 "INSERT INTO corrections (workspace, model, digit, created, input, drawing_png) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (self.name, model, int(digit), time.time(), image.tobytes(), drawing_png),
-            ).lastrowid
+            ).fetchone()[0]
 
     def corrections(self, model: str) -> list[Correction]:
         with self.store.connect() as connection:
@@ -294,7 +295,7 @@ class Workspace:
         ]
 
     def delete_correction(self, correction_id: int) -> bool:
-        with self.store.connect(write=True) as connection:
+        with self.store.connect(write=True, workspace=self.name) as connection:
             deleted = connection.execute(
                 "DELETE FROM corrections WHERE workspace = ? AND id = ?", (self.name, int(correction_id))
             ).rowcount
@@ -304,9 +305,9 @@ class Workspace:
         """Remove this workspace's runs of `kind` (only those whose summary has `field` == `value`, if given)."""
         query, parameters = "DELETE FROM runs WHERE workspace = ? AND kind = ?", [self.name, kind]
         if field is not None:
-            query += " AND json_extract(summary, ?) = ?"
-            parameters += [f"$.{field}", value]
-        with self.store.connect(write=True) as connection:
+            condition, more = self.store.json_field_is(field, value)
+            query, parameters = f"{query} AND {condition}", [*parameters, *more]
+        with self.store.connect(write=True) as connection:  # store-wide: it drops models others may share
             deleted = connection.execute(query, parameters).rowcount
             drop_unused_models(connection)
         return deleted
@@ -315,5 +316,5 @@ class Workspace:
         with self.store.connect() as connection:
             return self._sample_count(connection)
 
-    def _sample_count(self, connection: sqlite3.Connection) -> int:
+    def _sample_count(self, connection: Connection) -> int:
         return connection.execute("SELECT COUNT(*) FROM samples WHERE workspace = ?", (self.name,)).fetchone()[0]

@@ -12,8 +12,10 @@ What can go wrong with the file is handled here, once, so every page behaves the
 - a failing disk (full, I/O error) during an operation: the operation's transaction is rolled back and a
   `StorageError` with a plain sentence reaches the page; the details go to the server log.
 
-`Database` is the file and its connections; `WorkspaceStore` (in `workspace`) adds what is done with whole
-workspaces.
+`Database` is the file and its connections; `postgres` is the same for a PostgreSQL server (with this module's
+schema and failure sentences); `WorkspaceStore` (in `workspace`) chooses one and adds what is done with whole
+workspaces. Storage code writes its SQL once, for both: `?` placeholders, `ON CONFLICT DO NOTHING`, `RETURNING id`,
+and `json_field_is` where the two differ.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ import sqlite3
 import tempfile
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Self
+from typing import Any, Protocol, Self
 
 from tl_core.data.mnist import data_dir
 from tl_core.storage.errors import StorageError
@@ -38,7 +40,8 @@ DB_FILE = "workspaces.sqlite3"
 # The name the store has always logged under (benchmarks/hostile_input.py silences it), wherever its code lives.
 log = logging.getLogger("tl_core.storage.workspace")
 
-_SCHEMA = """
+# The tables, declared once: `postgres` maps these SQLite types to its own.
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS workspaces (
     name TEXT PRIMARY KEY,
     charset TEXT,                 -- built-in set name, or NULL for custom classes
@@ -105,6 +108,26 @@ UNUSABLE = (
     "This server cannot save work right now (its storage cannot be used). The app works, but nothing you "
     "add or train is kept when the server stops."
 )
+UNREACHABLE = (  # TL_DATABASE_URL names a PostgreSQL server that cannot be reached or used
+    "This server cannot reach its database server right now. The app works, but nothing you add or train is "
+    "kept when the server stops."
+)
+
+
+class Connection(Protocol):
+    """What storage code calls on a connection: sqlite3's own, or the PostgreSQL adapter in `postgres`."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Any: ...
+
+
+class Storage(Protocol):
+    """What a workspace (`contents`) needs from the store that holds it, whichever database is behind it."""
+
+    def connect(self, write: bool = False, workspace: str | None = None) -> AbstractContextManager[Connection]: ...
+
+    def json_field_is(self, field: str, value: str) -> tuple[str, tuple[str, str]]: ...
 
 
 class DatabaseDamaged(sqlite3.DatabaseError):
@@ -118,13 +141,14 @@ class Database:
         self.path = Path(path) if path is not None else data_dir() / DB_FILE
         self.problem: str | None = None  # why this store is not the file it should be, in words for the page
         self._target = str(self.path)
+        self.address = str(self.path.absolute())  # what opens this file again in another process
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
             _check_integrity(self.path)  # read-only: a damaged file is reported, never "repaired" by a write
         connection = sqlite3.connect(self._target, timeout=30, isolation_level=None)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
+            connection.executescript(SCHEMA)
             _add_missing_columns(connection)
         finally:
             connection.close()
@@ -144,19 +168,22 @@ class Database:
             return cls(path)
         except DatabaseDamaged as error:
             log.error("Workspace database %s is damaged (%s); working on an empty temporary database.", path, error)
-            return cls._temporary(path, DAMAGED)
+            return cls.temporary(DAMAGED, path)
         except (OSError, sqlite3.Error, StorageError) as error:
             log.error("Workspace database %s cannot be written (%s).", path, error)
             if path.is_file():
                 try:
-                    return cls._temporary(path, READ_ONLY, copy_of=path)
+                    return cls.temporary(READ_ONLY, path, copy_of=path)
                 except (OSError, sqlite3.Error) as copy_error:
                     log.error("... and it cannot be read either (%s).", copy_error)
-            return cls._temporary(path, UNUSABLE)
+            return cls.temporary(UNUSABLE, path)
 
     @classmethod
-    def _temporary(cls, intended: Path, problem: str, copy_of: Path | None = None) -> Self:
-        """A store in a fresh temporary file (same engine, same locking as the real one), removed with it."""
+    def temporary(cls, problem: str, intended: Path | None = None, copy_of: Path | None = None) -> Self:
+        """A store in a fresh temporary file (same engine, same locking as the real one), removed with it.
+
+        `problem` is what the page says; `intended` the file it stands in for (named in the server log).
+        """
         directory = Path(tempfile.mkdtemp(prefix="tl-workspaces-"))
         try:
             if copy_of is not None:
@@ -166,16 +193,25 @@ class Database:
             shutil.rmtree(directory, ignore_errors=True)
             raise
         weakref.finalize(store, shutil.rmtree, directory, True)
-        store.path, store.problem = intended, problem
+        store.path, store.problem = intended or store.path, problem
         return store
 
+    @property
+    def location(self) -> str:
+        """Where the workspaces are, for the server log."""
+        return str(self.path)
+
+    def close(self) -> None:
+        """Nothing to release: connections are opened per operation (a PostgreSQL store closes its pool)."""
+
     @contextmanager
-    def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+    def connect(self, write: bool = False, workspace: str | None = None) -> Iterator[sqlite3.Connection]:
         """A connection for one operation; a writing one commits on success and rolls back on any error.
 
         Writes start with BEGIN IMMEDIATE: they take the write lock up front and wait their turn (up to
         30 s), instead of failing with "database is locked" when two sessions upgrade a read to a write.
-        A database failure (disk full, I/O error) becomes a `StorageError` the page can show as it is.
+        That serialises every write, so `workspace` (the one a write is for, which PostgreSQL locks alone) is
+        not needed here. A database failure (disk full, I/O error) becomes a `StorageError` the page can show.
         """
         try:
             connection = sqlite3.connect(self._target, timeout=30, isolation_level=None)
@@ -199,17 +235,26 @@ class Database:
         finally:
             connection.close()
 
+    def json_field_is(self, field: str, value: str) -> tuple[str, tuple[str, str]]:
+        """A condition on a run's JSON summary (`field` == `value`) and its parameters, in this database's SQL."""
+        return "json_extract(summary, ?) = ?", (f"$.{field}", value)
+
     def _failure(self, error: BaseException, write: bool) -> StorageError:
-        log.error("Workspace database %s failed during a %s: %r", self.path, "write" if write else "read", error)
-        if write:
-            return StorageError(
-                "That was not saved: the server could not write to its storage (it may be full). Everything "
-                "saved before is safe. Try again in a moment, or tell your teacher if it keeps happening."
-            )
+        return storage_failure(self.location, error, write)
+
+
+def storage_failure(location: str, error: BaseException, write: bool) -> StorageError:
+    """The sentence the page shows when an operation failed in the database; the details go to the server log."""
+    log.error("Workspace database %s failed during a %s: %r", location, "write" if write else "read", error)
+    if write:
         return StorageError(
-            "Your workspace could not be read from the server's storage just now. Try again in a moment, or "
-            "tell your teacher if it keeps happening."
+            "That was not saved: the server could not write to its storage (it may be full). Everything "
+            "saved before is safe. Try again in a moment, or tell your teacher if it keeps happening."
         )
+    return StorageError(
+        "Your workspace could not be read from the server's storage just now. Try again in a moment, or "
+        "tell your teacher if it keeps happening."
+    )
 
 
 def _check_integrity(path: Path) -> None:
@@ -262,8 +307,12 @@ def _add_missing_columns(connection: sqlite3.Connection) -> None:
                     connection.execute("UPDATE workspaces SET touched = ?", (time.time(),))
 
 
-def drop_unused_models(connection: sqlite3.Connection) -> None:
-    """Remove the models no run refers to any more: runs share them by content, so one goes with its last run."""
+def drop_unused_models(connection: Connection) -> None:
+    """Remove the models no run refers to any more: runs share them by content, so one goes with its last run.
+
+    Only in a store-wide write (`connect(write=True)` without a workspace): on PostgreSQL that waits for every
+    `save_run`, which may be about to share one of these models.
+    """
     connection.execute(
         "DELETE FROM model_blobs WHERE sha256 NOT IN (SELECT transfer_sha FROM runs WHERE transfer_sha IS NOT NULL "
         "UNION SELECT scratch_sha FROM runs WHERE scratch_sha IS NOT NULL)"

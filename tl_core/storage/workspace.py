@@ -1,13 +1,15 @@
-"""Workspaces: named collections of labelled samples, kept in an embedded SQLite database (WAL).
+"""Workspaces: named collections of labelled samples, kept in an embedded SQLite database (WAL), or in
+PostgreSQL when `TL_DATABASE_URL` names a server (several app servers, trainers on other machines).
 
 `WorkspaceStore` is where the pages and the `workspace` command start: it opens a workspace by name (creating
 it the first time), makes new ones under generated names, lists them, and removes those untouched for
-`TL_RETENTION_DAYS` (default 30) with everything in them.
+`TL_RETENTION_DAYS` (default 30) with everything in them. It pickles as where it is (a trainer in another process
+reopens the same database), except a temporary one, which exists in this process only.
 
 The rest of storage, one concept a module: `database` (the SQLite file, its tables and what can go wrong with
-it), `contents` (one workspace: classes, samples, runs, corrections), `runs` (what a kept run is), `names`
-(workspace names and class labels), `errors`. Their public names are importable from here as well, so a caller
-needs only this module.
+it), `postgres` (the same tables in a PostgreSQL server), `contents` (one workspace: classes, samples, runs,
+corrections), `runs` (what a kept run is), `names` (workspace names and class labels), `errors`. Their public
+names are importable from here as well, so a caller needs only this module.
 """
 
 from __future__ import annotations
@@ -15,15 +17,23 @@ from __future__ import annotations
 import logging
 import math
 import os
+import pickle
+import threading
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
 
+from tl_core.data.mnist import data_dir
 from tl_core.storage.contents import MAX_CLASSES, MAX_CORRECTIONS, MAX_SAMPLES, SOURCES, Correction, Sample, Workspace
 from tl_core.storage.database import (
     DAMAGED,
     DB_FILE,
     READ_ONLY,
+    UNREACHABLE,
     UNUSABLE,
+    Connection,
     Database,
     DatabaseDamaged,
     drop_unused_models,
@@ -39,11 +49,18 @@ from tl_core.storage.names import (
 )
 from tl_core.storage.runs import COMPARISON_MODELS, KeptRun
 
+if TYPE_CHECKING:  # imported when a URL is opened: SQLite users never load psycopg
+    from tl_core.storage.postgres import PostgresDatabase
+
 # What callers import from here: this module's own names, then those gathered from contents, runs, database, errors,
 # names.
 __all__ = [
     "WorkspaceStore",
     "WorkspaceInfo",
+    "store_location",
+    "reopen",
+    "close_reopened",
+    "DATABASE_URL_VARIABLE",
     "retention_days",
     "RETENTION_VARIABLE",
     "DEFAULT_RETENTION_DAYS",
@@ -62,6 +79,7 @@ __all__ = [
     "DAMAGED",
     "READ_ONLY",
     "UNUSABLE",
+    "UNREACHABLE",
     "DatabaseDamaged",
     "StorageError",
     "WorkspaceError",
@@ -73,12 +91,18 @@ __all__ = [
     "GENERATED_NAME_BYTES",
 ]
 
+DATABASE_URL_VARIABLE = "TL_DATABASE_URL"  # postgresql://...: workspaces in that server instead of the SQLite file
 RETENTION_VARIABLE = "TL_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 30  # a term's unit, with room to come back after a holiday; 0 keeps everything
 TOUCH_EVERY_SECONDS = 3600  # "last used" is kept to the hour: a page visit is a read, not a write, most times
 RETENTION_EVERY_SECONDS = 24 * 3600  # the app removes stale workspaces at start and then once a day
 
 log = logging.getLogger(__name__)
+
+
+def store_location() -> str:
+    """Where this server keeps its workspaces: `TL_DATABASE_URL` if set, else `$TL_DATA_DIR/workspaces.sqlite3`."""
+    return os.environ.get(DATABASE_URL_VARIABLE, "").strip() or str(data_dir() / DB_FILE)
 
 
 def retention_days() -> float:
@@ -107,11 +131,75 @@ class WorkspaceInfo:
     runs: int
 
 
-class WorkspaceStore(Database):
-    """Every workspace on this server, in one database (see `Database` for the file and its fallback)."""
+class WorkspaceStore:
+    """Every workspace on this server, in one database: a PostgreSQL server (`postgres`), or the SQLite file
+    (`database`, which also says what happens when the file cannot be used)."""
 
     _last_retention = -math.inf  # time.monotonic() of the last retention pass
 
+    def __init__(self, location: Path | str | None = None) -> None:
+        """`location`: a postgresql:// URL or the SQLite file's path; by default `store_location()`."""
+        self.database = _open(store_location() if location is None else location)
+
+    @classmethod
+    def open_or_memory(cls, location: Path | str | None = None) -> Self:
+        """The database if it can be used; otherwise a temporary one, whose `problem` says why to the page (for
+        the SQLite file see `Database.open_or_memory`; a PostgreSQL server is named in the log, without password)."""
+        location = store_location() if location is None else location
+        if not _is_url(location):
+            return cls._holding(Database.open_or_memory(location))
+        try:
+            return cls(location)
+        except StorageError as error:  # postgres.DatabaseUnavailable: the message names the server, not its password
+            log.error("Workspace database server %s; working on an empty temporary database.", error)
+            return cls._holding(Database.temporary(UNREACHABLE))
+
+    @classmethod
+    def _holding(cls, database: Database) -> Self:
+        store = cls.__new__(cls)
+        store.database = database
+        return store
+
+    # --- the database behind it ------------------------------------------------------------------------
+    @property
+    def problem(self) -> str | None:
+        """Why this store is not the database it should be (a temporary one), in words for the page; or None."""
+        return self.database.problem
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file (for a temporary store, the file it stands in for); None on PostgreSQL."""
+        return self.database.path if isinstance(self.database, Database) else None
+
+    @property
+    def location(self) -> str:
+        """Where the workspaces are, for logs and messages (never with a password)."""
+        return self.database.location
+
+    def connect(self, write: bool = False, workspace: str | None = None) -> AbstractContextManager[Connection]:
+        """A connection for one operation (see `Database.connect` and `PostgresDatabase.connect`): a write names
+        the workspace it changes, or none for a store-wide change."""
+        return self.database.connect(write, workspace)
+
+    def json_field_is(self, field: str, value: str) -> tuple[str, tuple[str, str]]:
+        return self.database.json_field_is(field, value)
+
+    def close(self) -> None:
+        """Give back the database's connections (PostgreSQL's pool); the store cannot be used afterwards."""
+        self.database.close()
+
+    def __reduce__(self) -> tuple:
+        if self.problem is not None:
+            raise pickle.PicklingError(
+                "This workspace store is a temporary database that exists in this process only "
+                f"({self.location}), so another process cannot open it."
+            )
+        return reopen, (self.database.address,)
+
+    def __repr__(self) -> str:
+        return f"WorkspaceStore({self.location!r})"
+
+    # --- workspaces --------------------------------------------------------------------------------------
     def workspace(self, name: str) -> Workspace:
         """The workspace `name`, created empty if it does not exist yet."""
         validate_workspace_name(name)
@@ -121,7 +209,7 @@ class WorkspaceStore(Database):
             row = row.fetchone()
         if row and row[0] > now - TOUCH_EVERY_SECONDS:
             return Workspace(self, name)  # the common case, on every rerun: a read, no write lock
-        with self.connect(write=True) as connection:
+        with self.connect(write=True, workspace=name) as connection:
             connection.execute(
                 "INSERT INTO workspaces (name, charset, created, touched) VALUES (?, NULL, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET touched = excluded.touched",
@@ -133,15 +221,17 @@ class WorkspaceStore(Database):
         """A new, empty workspace under a freshly generated name that no workspace has ever had here."""
         while True:
             name, now = new_workspace_name(), time.time()
-            with self.connect(write=True) as connection:
+            with self.connect(write=True, workspace=name) as connection:
                 created = connection.execute(
-                    "INSERT OR IGNORE INTO workspaces (name, charset, created, touched) VALUES (?, NULL, ?, ?)",
+                    "INSERT INTO workspaces (name, charset, created, touched) VALUES (?, NULL, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
                     (name, now, now),
                 ).rowcount
             if created:  # else the 96-bit name was taken (practically never): draw another, never share one
                 return Workspace(self, name)
 
     def exists(self, name: str) -> bool:
+        """Whether a workspace of that name is kept here (without creating it)."""
         with self.connect() as connection:
             return connection.execute("SELECT 1 FROM workspaces WHERE name = ?", (name,)).fetchone() is not None
 
@@ -162,7 +252,7 @@ class WorkspaceStore(Database):
 
     def delete_workspace(self, name: str) -> bool:
         """Remove a workspace with its classes, samples and runs; False if there was none."""
-        with self.connect(write=True) as connection:
+        with self.connect(write=True) as connection:  # store-wide: it drops models other workspaces may share
             deleted = connection.execute("DELETE FROM workspaces WHERE name = ?", (name,)).rowcount
             drop_unused_models(connection)
         return deleted > 0
@@ -192,3 +282,38 @@ class WorkspaceStore(Database):
         if removed:
             log.info("Retention: removed %d workspace(s) unused for more than %s days.", len(removed), days)
         return removed
+
+
+def _is_url(location: Path | str) -> bool:
+    """A URL (postgresql://, or a scheme `postgres` refuses with a sentence) rather than a file's path."""
+    return isinstance(location, str) and "://" in location
+
+
+def _open(location: Path | str) -> Database | PostgresDatabase:
+    if _is_url(location):
+        from tl_core.storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(location)
+    return Database(location)
+
+
+# Stores reopened from a pickle, one per location and process: a trainer keeps one pool however many jobs it runs.
+_reopened: dict[str, WorkspaceStore] = {}
+_reopening = threading.Lock()
+
+
+def reopen(location: str) -> WorkspaceStore:
+    """The store at `location` (a URL with its password, or a file's absolute path), opened once per process."""
+    with _reopening:
+        if location not in _reopened:
+            _reopened[location] = WorkspaceStore(location)
+        return _reopened[location]
+
+
+def close_reopened() -> None:
+    """Close and forget every store `reopen` opened (a worker shutting down, a test's database going away)."""
+    with _reopening:
+        stores = list(_reopened.values())
+        _reopened.clear()
+    for store in stores:
+        store.close()
