@@ -49,10 +49,11 @@ def pretrained_predictor(name: str):
 
 @st.cache_resource(show_spinner=False)
 def training_queue():
-    """The one training queue of this server process (see tl_core.classroom.jobs)."""
-    from tl_core.classroom.jobs import JobQueue
+    """The one training queue of this server process (see tl_core.classroom.jobs), or the Ray cluster's when
+    `TL_RAY_ADDRESS` is set (tl_core.classroom.ray_jobs: the same questions, answered by the cluster)."""
+    from tl_core.classroom.ray_jobs import job_queue
 
-    return JobQueue()
+    return job_queue()
 
 
 @st.cache_resource(show_spinner=False)

@@ -95,6 +95,9 @@ class JobRefused(Exception):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self) -> tuple:
+        return JobRefused, (self.reason, str(self))  # it crosses processes (a Ray cluster's job board) intact
+
 
 @dataclass
 class Job:

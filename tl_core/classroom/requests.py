@@ -12,8 +12,8 @@ Progress events, by kind:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from tl_core.classroom.experiments import (
     comparison_record,
@@ -53,6 +53,19 @@ class _ForWorkspace:
         """What the job panel needs to draw progress (e.g. the epochs, for the curves' axis)."""
         return JobDetails()
 
+    @property
+    def zoo_name(self) -> str:
+        """The zoo model `pretrained` is (a trainer in another process loads it by this name)."""
+        raise NotImplementedError
+
+    def travelling(self) -> Self:
+        """This request as it goes to another process (a Ray trainer): the zoo model by name, not its weights."""
+        return replace(self, pretrained=None)
+
+    def arrived(self, zoo_model: Callable[[str], Model]) -> Self:
+        """A travelling request made whole again where it runs, with that process's copy of the zoo model."""
+        return replace(self, pretrained=zoo_model(self.zoo_name))
+
     def keep_for_every_owner(self, queue: JobQueue, job: Job, *run: Any) -> int | None:
         """A shared job's result, kept in the workspace of everyone who joined it (no one joins any more once it
         is being handed out); the run id in this request's workspace."""
@@ -65,6 +78,10 @@ class _ForWorkspace:
 class _FromZooModel(_ForWorkspace):
     architecture: str  # the zoo model's name
     model_title: str  # ... and how pages call it
+
+    @property
+    def zoo_name(self) -> str:
+        return self.architecture
 
 
 @dataclass(frozen=True)
@@ -119,6 +136,10 @@ class LessonRequest(_ForWorkspace):
     def share_key(self) -> str:
         return lesson_key(self.lesson)
 
+    @property
+    def zoo_name(self) -> str:
+        return self.lesson.model
+
     def details(self) -> JobDetails:
         classes = len(CHARSETS[self.lesson.charset].labels)
         return JobDetails(self.title, self.lesson.train.epochs, classes, self.place)
@@ -143,6 +164,10 @@ class LessonSweepRequest(_ForWorkspace):
     @property
     def share_key(self) -> str:
         return f"sweep:{','.join(map(str, self.shots))}:{lesson_key(self.lesson)}"
+
+    @property
+    def zoo_name(self) -> str:
+        return self.lesson.model
 
     def details(self) -> JobDetails:
         return JobDetails(title="Measuring how many labels each model needs", place="sweep")
@@ -178,9 +203,21 @@ class PersonalModelRequest(_FromZooModel):
 Request = ComparisonRequest | SweepRequest | LessonRequest | LessonSweepRequest | PersonalModelRequest
 
 
-def submit(queue: JobQueue, request: Request, browser: str | None = None) -> Job:
+class RunsElsewhere(Protocol):
+    """A queue whose jobs run in other processes (`tl_core.classroom.ray_jobs.RayJobQueue`)."""
+
+    def submit_request(self, request: Request, browser: str | None = None) -> Job: ...
+
+
+def submit(queue: JobQueue | RunsElsewhere, request: Request, browser: str | None = None) -> Job:
     """Queue the request for its workspace (or join the same shared job); raises `JobRefused` when a limit
-    stands in the way, with nothing queued."""
+    stands in the way, with nothing queued.
+
+    On a Ray cluster the request itself travels to a trainer, which makes its work there; in this process the
+    work is a closure over the request, run on the queue's thread.
+    """
+    if not isinstance(queue, JobQueue):
+        return queue.submit_request(request, browser)
     return queue.submit(
         request.workspace.name,
         request.kind,

@@ -1,0 +1,86 @@
+"""A real local Ray cluster for the tests: `ray start --head` on loopback, in a temporary directory of its own.
+
+Every Ray port listens on 127.0.0.1 (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 with --node-ip-address=127.0.0.1 keeps
+Ray from "resolving" loopback to the machine's network address; see ../shared/NOTES.md). `ray start --block`
+runs in a session of its own, and every process of the cluster (workers included) stays in that session, so
+stopping the cluster is killing that session: nothing else on the machine (another Ray a developer runs) is
+touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def ray_cluster(cpus: int = 2) -> Iterator[str]:
+    """Start a head node with `cpus` CPUs; yields its address (host:port) and stops it, with every worker."""
+    ray = Path(sys.executable).with_name("ray")
+    temp_dir = tempfile.mkdtemp(prefix="rt-", dir="/tmp")  # short: Ray's Unix socket paths must fit 107 bytes
+    port = free_port()
+    environment = {**os.environ, **LOOPBACK_ONLY}
+    command = [str(ray), "start", "--head", "--block", f"--num-cpus={cpus}", "--include-dashboard=false"]
+    command += ["--node-ip-address=127.0.0.1", f"--port={port}", f"--ray-client-server-port={free_port()}"]
+    command += [f"--temp-dir={temp_dir}", "--disable-usage-stats"]
+    log = open(Path(temp_dir) / "ray-start.log", "w")  # noqa: SIM115 (closed below)
+    head = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    address = f"127.0.0.1:{port}"
+    try:
+        _wait_for_port(port, head, Path(temp_dir) / "ray-start.log")
+        os.environ.update(LOOPBACK_ONLY)  # this process connects too (ray.init reads them)
+        yield address
+    finally:
+        with contextlib.suppress(Exception):
+            import ray as ray_module
+
+            ray_module.shutdown()
+        _kill_session(head.pid)  # the GCS, the raylet and every worker (their process groups are their own)
+        head.wait()
+        log.close()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _wait_for_port(port: int, head: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if head.poll() is not None:
+            raise RuntimeError(f"ray start ended ({head.returncode}):\n{log.read_text()[-3000:]}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                time.sleep(1.0)  # the GCS answers before the raylet has registered: let it
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"Ray did not start within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def _kill_session(session: int) -> None:
+    """SIGKILL every process of the session `ray start` led: nothing of a test cluster is worth a clean stop,
+    and Ray's own stop waits ~20 s for workers that outlive it."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # after the name: state, ppid, pgrp, session
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
