@@ -75,13 +75,14 @@ def app_url(app_data_dir):
 
 
 @contextlib.contextmanager
-def running_app(data_dir: Path):
-    """Start `streamlit run app.py` on a free loopback port with TL_DATA_DIR=data_dir; yield its URL once healthy
-    (the health check runs no script, so the first page a test opens is the server's first request)."""
+def running_app(data_dir: Path, settings: dict[str, str] | None = None):
+    """Start `streamlit run app.py` on a free loopback port with TL_DATA_DIR=data_dir (and `settings`, more
+    environment variables); yield its URL once healthy (the health check runs no script, so the first page a
+    test opens is the server's first request)."""
     port = free_port()
     log_path = data_dir / f"streamlit-{port}.log"
     # The address students would use (the share link and its QR code are built from it); nothing listens there.
-    env = {**os.environ, "TL_DATA_DIR": str(data_dir), "TL_PUBLIC_URL": PUBLIC_URL}
+    env = {**os.environ, "TL_DATA_DIR": str(data_dir), "TL_PUBLIC_URL": PUBLIC_URL, **(settings or {})}
     command = [
         sys.executable,
         "-m",
