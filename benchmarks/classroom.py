@@ -3,6 +3,7 @@
 Kept as one file: a benchmark is run as one script (`python benchmarks/classroom.py`), its scenarios side by side.
 
     .venv/bin/python benchmarks/classroom.py [--sessions 30] [--epochs 30] [--lesson] [--hog] [--json]
+        [--executor inprocess|ray] [--replicas N]
 
 Each simulated session (a thread, as Streamlit runs sessions) starts a hiragana workspace, auto-fills 3
 samples per class, adds two drawings, submits "Train both models" to the process-wide queue, polls it like
@@ -22,6 +23,15 @@ largest ones the budget allows (`hog_outcome`: refused, reduced or completed), w
 follow the default flow, starting once the hog's run has trained for 5 s (it pressed first, so the class
 arrives while a long job holds the trainer). The same other sessions first run once without the hog, in
 the same invocation: `others_result_p95_s` against `others_result_p95_s_without_hog`.
+With `--executor ray`, the jobs run on a Ray cluster (`tl_core.classroom.ray_jobs`): the one `TL_RAY_ADDRESS`
+names, else a one-machine cluster started for the run (`ray start --head` on loopback with every core); the
+workspaces stay in an SQLite file every process of this machine sees (or `TL_DATABASE_URL`'s database). With
+`--replicas N` the sessions are spread over N app-server processes (this one and N-1 started like it) that
+share the cluster and the database, as several app servers behind a proxy do; they start pressing together.
+Also reported: `executor`, `replicas`, `dispatch_overhead_s_median` (per job, its wall time from its first turn
+to its end minus the compute its run recorded: shipping it, loading, saving, progress round trips), and peak
+memory split into the app processes (`peak_rss_mb_app`) and the cluster's processes (`peak_rss_mb_cluster`,
+a local cluster only); `peak_rss_mb` is their sum (each process's own peak, so an upper bound).
 Targets: all sessions complete, fits at once never above TL_MAX_CONCURRENT_FITS, prediction p95 <= 200 ms,
 peak memory <= 6 GiB, with the hog the others' p95 time to result <= 1.25 x without it, one sweep for a
 class on one lesson.
@@ -30,9 +40,12 @@ class on one lesson.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import threading
@@ -53,28 +66,97 @@ def peak_rss_mb() -> float:
 
 
 def run_classroom(
-    sessions: int, epochs: int, data_dir: Path, lesson_mode: bool = False, hog: bool = False, hog_shots: int = 20
+    sessions: int,
+    epochs: int,
+    data_dir: Path,
+    lesson_mode: bool = False,
+    hog: bool = False,
+    hog_shots: int = 20,
+    executor: str = "inprocess",
+    replicas: int = 1,
 ) -> dict:
     """One classroom; with `hog`, the same class twice: without the hog (sessions - 1 students), then with it.
 
     `hog_shots`: the hog's samples per class (20, the most the Train page's auto-fill offers; tests use fewer).
+    `executor`: "inprocess" (this process's queue) or "ray"; `replicas`: app-server processes (Ray only).
     """
-    if not hog:
-        return _one_class(sessions, epochs, data_dir / "class", lesson_mode, with_hog=False)
-    without = _one_class(sessions - 1, epochs, data_dir / "without-hog", lesson_mode, with_hog=False)
-    result = _one_class(sessions - 1, epochs, data_dir / "with-hog", lesson_mode, with_hog=True, hog_shots=hog_shots)
-    result["sessions"] = sessions
-    result["others_result_p95_s_without_hog"] = without["others_result_p95_s"]
-    result["others_slowdown_p95"] = result["others_result_p95_s"] / without["others_result_p95_s"]
-    return result
+    if executor not in EXECUTORS:
+        raise ValueError(f"--executor is one of {', '.join(EXECUTORS)}")
+    if replicas > 1 and (executor != "ray" or hog):
+        raise ValueError("--replicas needs --executor ray, and is not combined with --hog")
+    with _cluster(executor) as (address, cluster):
+        one = functools.partial(_class_on, address, cluster, replicas, lesson_mode, epochs)
+        if not hog:
+            result = one(sessions, data_dir / "class")
+        else:
+            without = one(sessions - 1, data_dir / "without-hog")
+            result = one(sessions - 1, data_dir / "with-hog", with_hog=True, hog_shots=hog_shots)
+            result["sessions"] = sessions
+            result["others_result_p95_s_without_hog"] = without["others_result_p95_s"]
+            result["others_slowdown_p95"] = result["others_result_p95_s"] / without["others_result_p95_s"]
+    return {"executor": executor, "replicas": replicas, **result}
+
+
+EXECUTORS = ("inprocess", "ray")
+
+
+@contextlib.contextmanager
+def _cluster(executor: str):
+    """(address, local cluster or None): none in-process; TL_RAY_ADDRESS's cluster, or one started here."""
+    from tl_core.classroom.local_ray import ray_cluster
+    from tl_core.classroom.ray_jobs import ray_address
+
+    if executor == "inprocess":
+        yield None, None
+    elif address := ray_address():
+        yield address, None
+    else:
+        with ray_cluster(cpus=os.cpu_count() or 2) as cluster:
+            yield cluster.address, cluster
+
+
+def _class_on(address, cluster, replicas, lesson_mode, epochs, sessions, data_dir, with_hog=False, hog_shots=20):
+    """One class on the chosen executor, its sessions spread over `replicas` app-server processes."""
+    from tl_core.classroom.jobs import JobQueue
+    from tl_core.classroom.ray_jobs import RayJobQueue
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    queue = RayJobQueue(address) if address else JobQueue()
+    others = [
+        _start_replica(part, replicas, sessions, epochs, data_dir, lesson_mode, address) for part in range(1, replicas)
+    ]
+    try:
+        parts = [_one_class(sessions, epochs, data_dir, lesson_mode, with_hog, hog_shots, queue, 0, replicas, others)]
+        parts += [_replica_result(replica) for replica in others]
+        cluster_mb = _cluster_peak_mb(cluster)
+        return _report(parts, queue, sessions, epochs, lesson_mode, time.perf_counter() - started, cluster_mb)
+    finally:
+        for replica in others:
+            replica.kill()
+        if address:
+            queue.shut_down()  # the next class starts with a fresh board (its counts are per class)
 
 
 def _one_class(
-    sessions: int, epochs: int, data_dir: Path, lesson_mode: bool, with_hog: bool, hog_shots: int = 20
+    sessions: int,
+    epochs: int,
+    data_dir: Path,
+    lesson_mode: bool,
+    with_hog: bool,
+    hog_shots: int,
+    queue,
+    part: int = 0,
+    parts: int = 1,
+    others: list | None = None,
 ) -> dict:
+    """This process's share of the class (sessions part, part + parts, ...): what each session measured.
+
+    `others`: the other app-server processes; this one waits until they are ready, then they all start together.
+    """
     import numpy as np
 
-    from tl_core.classroom.jobs import FINISHED, JobQueue
+    from tl_core.classroom.jobs import FINISHED
     from tl_core.classroom.lesson import LESSON_SWEEP_SHOTS, Lesson, lesson_from_query, lesson_to_query
     from tl_core.classroom.requests import ComparisonRequest, LessonRequest, LessonSweepRequest, submit
     from tl_core.data.charsets import get_charset
@@ -90,9 +172,7 @@ def _one_class(
     from tl_core.training.settings import TrainSettings
     from tl_core.training.tasks import workspace_task
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = WorkspaceStore(data_dir / "workspaces.sqlite3")
-    queue = JobQueue()
+    store = WorkspaceStore(os.environ.get("TL_DATABASE_URL") or data_dir / "workspaces.sqlite3")
     digit_model = load_model("compact-gap")
     digit_predictor = compiled_predictor(digit_model)  # what the zoo page uses
     labels = list(get_charset("hiragana").labels)
@@ -111,14 +191,16 @@ def _one_class(
                 latencies.append(elapsed)
 
     def wait_for(job, rng):
+        """The job as it ended (on Ray, `job` is what the board said at submit time; this asks again)."""
         polls = 0
-        while queue.get(job.id).status not in FINISHED:  # the page polls twice a second ...
+        while (job := queue.get(job.id)).status not in FINISHED:  # the page polls twice a second ...
             if polls % DRAW_EVERY_POLLS == 0:  # ... and the student draws a stroke every few seconds
                 predict_timed(digit_predictor, render_character("7", rng))
             polls += 1
             time.sleep(0.5)
         if job.status != "done":
             raise RuntimeError(f"job ended {job.status}: {job.error}")
+        return job
 
     def student(index: int) -> None:
         if with_hog:  # the hog pressed first: its long run holds the trainer when the class arrives
@@ -143,8 +225,7 @@ def _one_class(
                 )
             kind = request.kind
             pressed = time.monotonic()
-            job = submit(queue, request)
-            wait_for(job, rng)
+            job = wait_for(submit(queue, request), rng)
             run = workspace.latest_run(kind, ComparisonSummary.from_json)
             if run is None:
                 raise RuntimeError("no run was kept")
@@ -173,11 +254,16 @@ def _one_class(
                 wait_for(sweep, rng)
                 if workspace.latest_run("lesson-sweep") is None:
                     raise RuntimeError("no sweep was kept")
+            compute = sum(
+                run.summary.curves(which).seconds + (run.summary.curves(which).eval_seconds or 0.0)
+                for which in COMPARISON_MODELS
+            )
             outcomes[index] = {
                 "ok": True,
                 "queue_wait": max(0.0, job.started - pressed),
                 "time_to_result": answered,
                 "seconds": job.elapsed,
+                "overhead": job.elapsed - compute,
                 "job": job.id,
             }
         except Exception as error:  # a failed session is counted, not fatal to the benchmark
@@ -194,26 +280,48 @@ def _one_class(
         finally:
             hog_is_training.set()
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=student, args=(i,), name=f"student-{i}") for i in range(sessions)]
+    mine = range(part, sessions, parts)  # this app server's students
+    threads = [threading.Thread(target=student, args=(i,), name=f"student-{i}") for i in mine]
     if with_hog:
         threads.insert(0, threading.Thread(target=the_hog, name="hog"))
+    _start_together(part, data_dir, others or [])
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return {
+        "outcomes": {str(i): outcomes[i] for i in mine},
+        "latencies": latencies,
+        "curves": {str(i): {which: list(accuracy) for which, accuracy in c.items()} for i, c in curves.items()},
+        "inside_ms": inside_ms,
+        "sweep_jobs": sorted(sweep_jobs),
+        "hog_report": hog_report,
+        "link": link,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def _report(parts: list[dict], queue, sessions: int, epochs: int, lesson_mode: bool, wall: float, cluster_mb) -> dict:
+    """The class's figures from every app server's share (`_one_class`'s results)."""
+    import numpy as np
+
+    outcomes = {int(i): o for part in parts for i, o in part["outcomes"].items()}
     ordered = [outcomes[i] for i in range(sessions)]
+    latencies = [ms for part in parts for ms in part["latencies"]]
+    curves = [c for part in parts for c in part["curves"].values()]
+    inside_ms = [ms for part in parts for ms in part["inside_ms"]]
     lesson_results = {}
     if lesson_mode:
-        first = next(iter(curves.values()), None)
         lesson_results = {
-            "lesson_link": link,
-            "identical_curves": bool(curves) and all(c == first for c in curves.values()),
-            "sweeps_run": len(sweep_jobs),
+            "lesson_link": parts[0]["link"],
+            "identical_curves": bool(curves) and all(c == curves[0] for c in curves),
+            "sweeps_run": len({job for part in parts for job in part["sweep_jobs"]}),
             "look_inside_ms_median": float(np.median(inside_ms)) if inside_ms else None,
             "look_inside_ms_max": float(np.max(inside_ms)) if inside_ms else None,
         }
-    others = [o["time_to_result"] for o in ordered if o["ok"]]
+    done = [o for o in ordered if o["ok"]]
+    others = [o["time_to_result"] for o in done]
+    app_mb = sum(part["peak_rss_mb"] for part in parts)
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}",
         "sessions": sessions,
@@ -221,23 +329,73 @@ def _one_class(
         "max_concurrent_fits": queue.max_concurrent,
         "max_job_seconds": queue.limits.max_job_seconds,
         "queued_jobs_limit": queue.limits.max_queued_jobs,
-        "completed": sum(o["ok"] for o in ordered),
-        "failed": sum(not o["ok"] for o in ordered),
+        "completed": len(done),
+        "failed": len(ordered) - len(done),
         "errors": [o["error"] for o in ordered if not o["ok"]][:5],
         "most_fits_at_once": queue.most_running_at_once,
         "max_queued_jobs": queue.most_unfinished_at_once,
-        "trainings_run": len({o["job"] for o in ordered if o["ok"]}),
+        "trainings_run": len({o["job"] for o in done}),
         "prediction_ms_median": float(np.median(latencies)) if latencies else None,
         "prediction_p95_ms": float(np.percentile(latencies, 95)) if latencies else None,
         "predictions_during_training": len(latencies),
-        "longest_queue_wait_s": max((o["queue_wait"] for o in ordered if o["ok"]), default=None),
+        "longest_queue_wait_s": max((o["queue_wait"] for o in done), default=None),
         "longest_time_to_result_s": max(others, default=None),
         "others_result_p95_s": float(np.percentile(others, 95)) if others else None,
-        "peak_rss_mb": peak_rss_mb(),
-        "wall_seconds": time.perf_counter() - started,
-        **hog_report,
+        "time_to_result_s_median": float(np.median(others)) if others else None,
+        "dispatch_overhead_s_median": float(np.median([o["overhead"] for o in done])) if done else None,
+        "peak_rss_mb": app_mb + (cluster_mb or 0.0),
+        "peak_rss_mb_app": app_mb,
+        "peak_rss_mb_cluster": cluster_mb,
+        "wall_seconds": wall,
+        **parts[0]["hog_report"],
         **lesson_results,
     }
+
+
+# --- several app servers: this process and N-1 started like it -------------------------------------------------
+def _start_replica(part, replicas, sessions, epochs, data_dir: Path, lesson_mode: bool, address: str):
+    """Another app-server process running its share of the class on the same cluster and database."""
+    command = [sys.executable, __file__, "--executor", "ray", "--replicas", str(replicas), "--part", str(part)]
+    command += ["--sessions", str(sessions), "--epochs", str(epochs), "--data-dir", str(data_dir)]
+    command += ["--lesson"] if lesson_mode else []
+    environment = {**os.environ, "TL_RAY_ADDRESS": address}
+    return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True)
+
+
+def _replica_result(replica: subprocess.Popen) -> dict:
+    output, _ = replica.communicate(timeout=3600)
+    if replica.returncode != 0:
+        raise RuntimeError(f"an app-server process ended with {replica.returncode}")
+    return json.loads(output)
+
+
+def _start_together(part: int, data_dir: Path, others: list) -> None:
+    """Every app server has loaded its models before any student presses Train: each says it is ready (a file),
+    the first waits for all, then says go."""
+    gate = data_dir / "go"
+    if part:
+        (data_dir / f"ready-{part}").touch()
+        while not gate.exists():
+            time.sleep(0.05)
+        return
+    while not all((data_dir / f"ready-{index}").exists() for index in range(1, len(others) + 1)):
+        if any(replica.poll() not in (None, 0) for replica in others):
+            raise RuntimeError("an app-server process ended before the class started")
+        time.sleep(0.05)
+    gate.touch()
+
+
+def _cluster_peak_mb(cluster) -> float | None:
+    """The peak resident memory of the local cluster's processes now running, summed (None: not measured here)."""
+    if cluster is None:
+        return None
+    total = 0.0
+    for pid in cluster.processes():
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+    return total
 
 
 HOG_MODEL, HOG_CHARSET = "deep-bn", "jlpt-n5"  # with 20 per class: the heaviest run the Train page allows
@@ -288,10 +446,10 @@ def _hog_session(store, queue, wait_for, is_training: threading.Event, shots: in
         queue, ComparisonRequest(workspace, pretrained, HOG_MODEL, "Deep CNN", task, run, estimate_seconds=estimate)
     )
     while job.status not in FINISHED and job.compute_used(time.monotonic()) < HOG_HEAD_START_S:
-        queue.get(job.id)  # the hog's page polls
+        job = queue.get(job.id)  # the hog's page polls
         time.sleep(0.1)
     is_training.set()
-    wait_for(job, rng)
+    job = wait_for(job, rng)
     report.update(hog_run_seconds=job.elapsed, hog_pauses=job.pauses)
     make_task, shots, _ = sweep_task_maker(workspace)
     fit = fitting_sweep(HOG_MODEL, run, SweepSize(shots, SEEDS), len(task.labels), len(task.x_eval), True, limit)
@@ -301,7 +459,7 @@ def _hog_session(store, queue, wait_for, is_training: threading.Event, shots: in
             queue,
             SweepRequest(workspace, pretrained, HOG_MODEL, "Deep CNN", run, fit.size, estimate_seconds=fit.seconds),
         )
-        wait_for(sweep, rng)
+        sweep = wait_for(sweep, rng)
         report.update(hog_sweep_seconds=sweep.elapsed, hog_sweep_pauses=sweep.pauses)
     return report
 
@@ -332,9 +490,30 @@ def main() -> int:
     parser.add_argument("--lesson", action="store_true", help="every session runs the same shared lesson link")
     parser.add_argument("--hog", action="store_true", help="one session asks for the heaviest run the UI allows")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--executor", choices=EXECUTORS, default="inprocess", help="where the jobs run")
+    parser.add_argument("--replicas", type=int, default=1, help="app-server processes sharing the cluster (ray)")
+    parser.add_argument("--part", type=int, help=argparse.SUPPRESS)  # an app-server process started by --replicas
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.part is not None:  # one of the other app servers: its share of the class, as JSON on stdout
+        from tl_core.classroom.ray_jobs import RayJobQueue, ray_address
+
+        queue = RayJobQueue(ray_address())
+        raw = _one_class(
+            args.sessions, args.epochs, args.data_dir, args.lesson, False, 0, queue, args.part, args.replicas
+        )
+        print(json.dumps(raw))
+        return 0
     with tempfile.TemporaryDirectory() as folder:
-        result = run_classroom(args.sessions, args.epochs, Path(folder), args.lesson, args.hog)
+        result = run_classroom(
+            args.sessions,
+            args.epochs,
+            Path(folder),
+            args.lesson,
+            args.hog,
+            executor=args.executor,
+            replicas=args.replicas,
+        )
     result["ok"] = verdict(result)
     if args.json:
         print(json.dumps(result, indent=2))

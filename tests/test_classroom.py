@@ -1,4 +1,5 @@
-"""The short classroom run: five sessions at once on one process, through the real queue and code paths."""
+"""The short classroom run: sessions at once through the real queue and code paths (in one process, and on a
+local Ray cluster with two app-server processes)."""
 
 import pytest
 
@@ -37,3 +38,17 @@ def test_a_student_asking_for_a_huge_run_gets_the_largest_that_fits_and_the_othe
     assert result["hog_ran"].startswith("fine-tune-all, ") and "hog_sweep_seconds" in result
     assert result["others_result_p95_s"] > 0 and result["others_result_p95_s_without_hog"] > 0
     assert result["max_queued_jobs"] <= result["queued_jobs_limit"]
+
+
+def test_on_ray_two_app_servers_share_one_lesson_training_and_every_student_gets_it(tmp_path, monkeypatch):
+    from benchmarks.classroom import run_classroom
+
+    monkeypatch.setenv("TL_MAX_CONCURRENT_FITS", "1")
+    monkeypatch.delenv("TL_RAY_ADDRESS", raising=False)  # a one-machine cluster started for the run
+    result = run_classroom(sessions=4, epochs=3, data_dir=tmp_path, lesson_mode=True, executor="ray", replicas=2)
+    assert (result["executor"], result["replicas"]) == ("ray", 2)
+    assert result["completed"] == 4 and result["failed"] == 0, result["errors"]
+    assert result["identical_curves"] is True
+    assert result["trainings_run"] == 1 and result["sweeps_run"] == 1  # students on both servers joined one
+    assert result["most_fits_at_once"] == 1
+    assert result["peak_rss_mb_cluster"] > 0 and result["dispatch_overhead_s_median"] is not None

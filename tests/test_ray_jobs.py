@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from tests.ray_cluster import ray_cluster
 from tl_core.classroom.jobs import CANCELLED, DONE, FAILED, FAILED_ON_SERVER, RUNNING, JobRefused
 from tl_core.classroom.lesson import Lesson
+from tl_core.classroom.local_ray import ray_cluster
 from tl_core.classroom.ray_board import RETRIED
 from tl_core.classroom.ray_jobs import RayJobQueue
 from tl_core.classroom.requests import ComparisonRequest, LessonRequest, submit
@@ -30,8 +30,8 @@ MODEL = "compact-gap"
 
 @pytest.fixture(scope="module")
 def cluster():
-    with ray_cluster(cpus=2) as address:
-        yield address
+    with ray_cluster(cpus=2) as local:
+        yield local.address
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import running_app, wait_until_idle
-from tests.ray_cluster import LOOPBACK_ONLY, ray_cluster
+from tl_core.classroom.local_ray import LOOPBACK_ONLY, ray_cluster
 from tl_core.storage.workspace import WorkspaceStore
 from tl_core.training.results import ComparisonSummary
 
@@ -26,8 +26,8 @@ TRAINING = re.compile(r"(transfer|scratch): epoch \d+/60")
 def school(postgres_server, tmp_path):
     """Two app servers on one database and one Ray cluster; yields their URLs and the database's."""
     database = postgres_server.new_database()
-    with ray_cluster(cpus=2) as address:
-        settings = {"TL_DATABASE_URL": database, "TL_RAY_ADDRESS": address, **LOOPBACK_ONLY}
+    with ray_cluster(cpus=2) as cluster:
+        settings = {"TL_DATABASE_URL": database, "TL_RAY_ADDRESS": cluster.address, **LOOPBACK_ONLY}
         (tmp_path / "one").mkdir()
         (tmp_path / "two").mkdir()  # each server its own TL_DATA_DIR: the workspaces are in neither
         with running_app(tmp_path / "two", settings) as second:

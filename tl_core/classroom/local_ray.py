@@ -1,4 +1,5 @@
-"""A real local Ray cluster for the tests: `ray start --head` on loopback, in a temporary directory of its own.
+"""A one-machine Ray cluster on loopback, in a temporary directory of its own: what the tests and
+`benchmarks/classroom.py --executor ray` train on (a school's cluster is started as `deploy/` shows).
 
 Every Ray port listens on 127.0.0.1 (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 with --node-ip-address=127.0.0.1 keeps
 Ray from "resolving" loopback to the machine's network address; see ../shared/NOTES.md). `ray start --block`
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
@@ -30,9 +32,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class LocalCluster:
+    """A running one-machine cluster."""
+
+    address: str  # host:port, for TL_RAY_ADDRESS or ray.init
+    session: int  # the session id every process of the cluster runs in (`ray start`'s process id)
+
+    def processes(self) -> list[int]:
+        """The cluster's processes now: head, raylet, job board, trainers, idle workers."""
+        return cluster_processes(self.session)
+
+
 @contextlib.contextmanager
-def ray_cluster(cpus: int = 2) -> Iterator[str]:
-    """Start a head node with `cpus` CPUs; yields its address (host:port) and stops it, with every worker."""
+def ray_cluster(cpus: int = 2) -> Iterator[LocalCluster]:
+    """Start a head node with `cpus` CPUs and yield it once it answers; stops it, with every worker.
+
+    While it runs, this process's environment keeps Ray on loopback (`LOOPBACK_ONLY`), so `ray.init` here and
+    in the app servers a test starts with that environment connects over 127.0.0.1 too.
+    """
     ray = Path(sys.executable).with_name("ray")
     temp_dir = tempfile.mkdtemp(prefix="rt-", dir="/tmp")  # short: Ray's Unix socket paths must fit 107 bytes
     port = free_port()
@@ -46,7 +64,7 @@ def ray_cluster(cpus: int = 2) -> Iterator[str]:
     try:
         _wait_for_port(port, head, Path(temp_dir) / "ray-start.log")
         os.environ.update(LOOPBACK_ONLY)  # this process connects too (ray.init reads them)
-        yield address
+        yield LocalCluster(address, head.pid)
     finally:
         with contextlib.suppress(Exception):
             import ray as ray_module
@@ -56,6 +74,23 @@ def ray_cluster(cpus: int = 2) -> Iterator[str]:
         head.wait()
         log.close()
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def cluster_processes(session: int) -> list[int]:
+    """Every process of the cluster whose `ray start` has process id `session` (for measuring their memory)."""
+    return [pid for pid, process_session in _processes() if process_session == session]
+
+
+def _processes() -> Iterator[tuple[int, int]]:
+    """(pid, session id) of every process on the machine."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        yield int(entry.name), int(fields[3])  # after the name: state, ppid, pgrp, session
 
 
 def _wait_for_port(port: int, head: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
@@ -74,13 +109,6 @@ def _wait_for_port(port: int, head: subprocess.Popen, log: Path, timeout: float 
 def _kill_session(session: int) -> None:
     """SIGKILL every process of the session `ray start` led: nothing of a test cluster is worth a clean stop,
     and Ray's own stop waits ~20 s for workers that outlive it."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session:  # after the name: state, ppid, pgrp, session
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(entry.name), signal.SIGKILL)
+    for pid in cluster_processes(session):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
