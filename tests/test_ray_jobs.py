@@ -126,6 +126,34 @@ def test_students_pressing_train_on_one_lesson_share_one_training(queue, store):
     assert kept[0].summary == kept[1].summary
 
 
+def test_a_sweep_and_a_personal_model_run_on_ray_with_their_progress_notes(queue, store):
+    from tl_core.classroom.requests import PersonalModelRequest, SweepRequest
+    from tl_core.data.digit_styles import render_style
+    from tl_core.data.png import encode_png
+    from tl_core.data.preprocess import canvas_to_input
+    from tl_core.storage.collect import autofill
+    from tl_core.training.cost import SweepSize
+
+    swept = store.workspace("ray-hana")
+    swept.start_task(["ア", "イ", "ウ"], charset=None)
+    autofill(swept, 2)
+    settings = TrainSettings(strategy="feature-extraction", epochs=2, seed=1)
+    sweep = submit(queue, SweepRequest(swept, None, MODEL, "CNN", settings, SweepSize((1, 2), 1), estimate_seconds=5))
+    sweep = wait_until(lambda: (j := queue.get(sweep.id)).status in (DONE, FAILED, CANCELLED) and j)
+    assert sweep.status == DONE, sweep.error
+    assert sweep.note.startswith("2/2 runs") and [fraction for fraction, _ in sweep.events] == [0.5, 1.0]
+    assert swept.latest_run("sweep") is not None
+
+    mine = store.workspace("ray-ivo")
+    for drawing in render_style("1-flag", 3, seed=2, family="held-out"):
+        mine.add_correction(MODEL, 1, canvas_to_input(drawing), encode_png(drawing))
+    request = PersonalModelRequest(mine, None, MODEL, "CNN", corrections=3, estimate_seconds=5)
+    personal = submit(queue, request)
+    personal = wait_until(lambda: (j := queue.get(personal.id)).status in (DONE, FAILED, CANCELLED) and j)
+    assert personal.status == DONE, personal.error
+    assert personal.events and personal.result == mine.latest_run("personal").id
+
+
 def test_a_trainer_killed_mid_training_is_replaced_and_the_job_runs_again(queue, store, task):
     job = submit(queue, comparison(store, "ray-erin", task, epochs=40, seed=7))
     wait_until(lambda: len(queue.get(job.id).events) >= 3)
@@ -150,3 +178,12 @@ def test_a_job_whose_trainer_dies_twice_fails_with_a_message_and_the_queue_carri
     assert failed.status == FAILED and failed.error == FAILED_ON_SERVER
     after = submit(queue, comparison(store, "ray-gus", task, epochs=2))
     assert wait_until(lambda: (j := queue.get(after.id)).status in (DONE, FAILED) and j, timeout=240).status == DONE
+
+
+def test_a_job_no_page_asks_about_is_cancelled_on_the_cluster_too(queue, store, task, cluster):
+    queue.shut_down()  # a board of its own, that gives up on a job after 3 s without a page polling
+    impatient = RayJobQueue(cluster, abandon_after=3.0)
+    job = submit(impatient, comparison(store, "ray-jon", task, epochs=400, seed=9))
+    time.sleep(2.0)  # nobody polls: the page is gone (a peek without touching does not count as a page)
+    ended = wait_until(lambda: (j := impatient.get(job.id, touch=False)).status in (CANCELLED, DONE, FAILED) and j)
+    assert ended.status == CANCELLED and len(ended.events) < 2 * 400

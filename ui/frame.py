@@ -19,7 +19,7 @@ from streamlit.runtime.pages_manager import PagesManager  # the v1 flag has no p
 from tl_core.data.strokes import KANJIVG_ATTRIBUTION
 from tl_core.storage.workspace import StorageError
 from ui.layout import responsive_frame
-from ui.resources import keep_keras_state_between_runs, start_tensorflow_import
+from ui.resources import keep_keras_state_between_runs, start_tensorflow_import, training_queue
 from ui.workspace import keep_workspace_in_url
 
 
@@ -59,6 +59,8 @@ def run_app() -> None:
     responsive_frame()
     try:
         keep_workspace_in_url()  # every page keeps ?workspace=NAME in the address, so a refresh comes back to it
+        if problem := training_queue().problem:  # TL_RAY_ADDRESS names a cluster that cannot be reached
+            st.warning(problem, icon=":material/cloud_off:")
         page.run()
     except PageEnded:  # a page that has nothing more to show; the footer still follows
         pass

@@ -42,7 +42,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tl_core.limits import QueueLimits, max_concurrent_fits  # noqa: F401 (max_concurrent_fits: part of this API)
@@ -155,6 +155,7 @@ class Job:
 
 class JobQueue:
     typical_slice_seconds = 2.0  # an epoch of a large run: only for the waiting time shown to a student
+    problem: str | None = None  # why this is not the queue the server was configured with (see ray_jobs.job_queue)
 
     def __init__(
         self,
@@ -264,6 +265,11 @@ class JobQueue:
                 return
             job.cancel_requested = True
             self._lock.notify_all()
+
+    def copy_of(self, job: Job) -> Job:
+        """A copy of `job` as it is now, that no thread changes (its lists are copies too): for sending elsewhere."""
+        with self._lock:
+            return replace(job, events=list(job.events), owners=list(job.owners), browsers=dict(job.browsers))
 
     def seal(self, job: Job) -> list[str]:
         """Close a shared job to newcomers and return its owners: call once the result is ready to hand out."""

@@ -5,7 +5,6 @@ app servers use; nothing here is called directly.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import pickle
@@ -127,10 +126,7 @@ class JobBoard:
         with the board's clock reading."""
         if job is None:
             return None
-        with self.queue._lock:  # the queue's own lock: no job changes state while it is copied
-            copy = dataclasses.replace(
-                job, events=list(job.events), owners=list(job.owners), browsers=dict(job.browsers)
-            )
+        copy = self.queue.copy_of(job)
         return copy, time.monotonic()
 
     def _train(self, job: Job, travelling: bytes) -> Any:

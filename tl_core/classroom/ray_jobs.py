@@ -37,6 +37,7 @@ import dataclasses
 import logging
 import os
 import pickle
+import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,7 @@ class RayJobQueue:
             )
             .remote(limits or QueueLimits.from_env(), abandon_after)
         )
+        self.problem: str | None = None  # as JobQueue's: this is the queue the server was configured with
         self.limits: QueueLimits = self._call("limits")
         self.max_concurrent = self.limits.max_concurrent_fits
         self.abandon_after: float = self._call("abandon_after")
@@ -166,10 +168,18 @@ class RayJobQueue:
         return self._call("trainer_pids")
 
     def shut_down(self) -> None:
-        """End the board and the trainers (tests, benchmarks): the next `RayJobQueue` starts afresh."""
-        for name in self._call("trainer_names") + [BOARD_NAME]:
+        """End the board and the trainers (tests, benchmarks): the next `RayJobQueue` starts afresh.
+
+        The board is found by its name, not through this object's handle: another connection may have replaced it.
+        """
+        ray = self._ray
+        try:
+            names = ray.get(ray.get_actor(BOARD_NAME, namespace=NAMESPACE).trainer_names.remote())
+        except (ValueError, ray.exceptions.RayActorError):  # no board, or one that already died
+            names = []
+        for name in [*names, BOARD_NAME]:
             with contextlib.suppress(ValueError):  # never started
-                self._ray.kill(self._ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
+                ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
 
     def _call(self, method: str, *args: Any) -> Any:
         outcome = self._ray.get(getattr(self._board, method).remote(*args))
@@ -193,7 +203,36 @@ class RayJobQueue:
         return dataclasses.replace(job, **moved)
 
 
+UNREACHABLE = (
+    "This server cannot reach the school's training cluster right now, so trainings run on this server itself: "
+    "they work, but more slowly when many train at once, and only students on this server share a lesson's training."
+)
+PROBE_SECONDS = 3.0  # ray.init waits minutes for an address where nothing answers; a page must not
+
+
 def job_queue() -> JobQueue | RayJobQueue:
-    """This server's training queue: the Ray cluster's when `TL_RAY_ADDRESS` is set, else one in this process."""
+    """This server's training queue: the Ray cluster's when `TL_RAY_ADDRESS` is set, else one in this process.
+
+    A cluster that cannot be reached (nothing answers at its address, or joining it fails) leaves this server
+    training in-process, with `problem` saying so for the page and the reason in the log.
+    """
     address = ray_address()
-    return RayJobQueue(address) if address else JobQueue()
+    if not address:
+        return JobQueue()
+    try:
+        _probe(address)
+        return RayJobQueue(address)
+    except Exception as error:  # whatever Ray raises; the app keeps serving either way
+        logger.error("The Ray cluster at %s cannot be used (%s); training in this process instead.", address, error)
+        queue = JobQueue()
+        queue.problem = UNREACHABLE
+        return queue
+
+
+def _probe(address: str) -> None:
+    """Raise OSError unless something accepts a connection at `address` (host:port or ray://host:port)."""
+    if address == "auto":
+        return  # the cluster this machine runs, found by Ray itself from its files
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=PROBE_SECONDS):
+        pass
