@@ -180,6 +180,18 @@ def test_a_job_whose_trainer_dies_twice_fails_with_a_message_and_the_queue_carri
     assert wait_until(lambda: (j := queue.get(after.id)).status in (DONE, FAILED) and j, timeout=240).status == DONE
 
 
+def test_pages_keep_working_when_the_job_board_dies(queue, store, task):
+    import ray
+
+    from tl_core.classroom.ray_board import BOARD_NAME, NAMESPACE
+
+    before = submit(queue, comparison(store, "ray-kim", task, epochs=2))
+    ray.kill(ray.get_actor(BOARD_NAME, namespace=NAMESPACE), no_restart=True)  # as when the Ray head restarts
+    assert queue.get(before.id) is None  # its jobs are lost with it; the page shows none instead of failing
+    after = submit(queue, comparison(store, "ray-kim", task, epochs=2))
+    assert wait_until(lambda: (j := queue.get(after.id)).status in (DONE, FAILED) and j).status == DONE
+
+
 def test_a_job_no_page_asks_about_is_cancelled_on_the_cluster_too(queue, store, task, cluster):
     queue.shut_down()  # a board of its own, that gives up on a job after 3 s without a page polling
     impatient = RayJobQueue(cluster, abandon_after=3.0)

@@ -95,18 +95,8 @@ class RayJobQueue:
 
         connect(address)
         self._ray = ray
-        self._board = (
-            ray.remote(JobBoard)
-            .options(
-                name=BOARD_NAME,
-                namespace=NAMESPACE,
-                lifetime="detached",
-                get_if_exists=True,
-                max_concurrency=BOARD_THREADS,
-                num_cpus=0,  # it only keeps the books
-            )
-            .remote(limits or QueueLimits.from_env(), abandon_after)
-        )
+        self._asked = (limits or QueueLimits.from_env(), abandon_after)  # for a board this server creates
+        self._board = self._find_or_create_board()
         self.problem: str | None = None  # as JobQueue's: this is the queue the server was configured with
         self.limits: QueueLimits = self._call("limits")
         self.max_concurrent = self.limits.max_concurrent_fits
@@ -181,8 +171,30 @@ class RayJobQueue:
             with contextlib.suppress(ValueError):  # never started
                 ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
 
+    def _find_or_create_board(self) -> Any:
+        """The cluster's board, created with this server's limits if there is none yet."""
+        return (
+            self._ray.remote(JobBoard)
+            .options(
+                name=BOARD_NAME,
+                namespace=NAMESPACE,
+                lifetime="detached",
+                get_if_exists=True,
+                max_concurrency=BOARD_THREADS,
+                num_cpus=0,  # it only keeps the books
+            )
+            .remote(*self._asked)
+        )
+
     def _call(self, method: str, *args: Any) -> Any:
-        outcome = self._ray.get(getattr(self._board, method).remote(*args))
+        """Ask the board; if it died (its node restarted), ask a new one once: the jobs it held are lost, but
+        pages keep working (a finished job's result is in the workspace, and a student can press Train again)."""
+        try:
+            outcome = self._ray.get(getattr(self._board, method).remote(*args))
+        except self._ray.exceptions.RayActorError:
+            logger.error("The job board is gone (a restarted Ray head?); starting a new one. Unfinished jobs are lost.")
+            self._board = self._find_or_create_board()
+            outcome = self._ray.get(getattr(self._board, method).remote(*args))
         if isinstance(outcome, Exception):  # JobRefused and friends come back as values, to be raised here as is
             raise outcome
         return outcome
