@@ -62,13 +62,23 @@ class PostgresServer:
             server._run(
                 "initdb", "-D", "data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"
             )
-            options = f"-p {server.port} -k {directory} {SERVER_SETTINGS}"
-            server._run("pg_ctl", "-D", "data", "-l", "server.log", "-w", "start", "-o", options)
-            server._admin = psycopg.connect(server.url(), autocommit=True)
+            server.start_again()
         except BaseException:
             server.stop()
             raise
         return server
+
+    def start_again(self) -> None:
+        """Start the server (again, after `stop_only`) and connect its admin connection."""
+        options = f"-p {self.port} -k {self.directory} {SERVER_SETTINGS}"
+        self._run("pg_ctl", "-D", "data", "-l", "server.log", "-w", "start", "-o", options)
+        self._admin = psycopg.connect(self.url(), autocommit=True)
+
+    def stop_only(self) -> None:
+        """Stop the server but keep its data, as when a database server goes down for a while."""
+        self._admin.close()
+        self._admin = None
+        self._run("pg_ctl", "-D", "data", "-m", "fast", "-w", "stop")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql:///{database}?host={self.directory}&port={self.port}&user=postgres"

@@ -163,3 +163,22 @@ def test_a_pool_holds_at_most_its_size_of_connections_however_many_threads_read(
         ).fetchone()[0]
     assert 1 <= others <= POOL_SIZE
     store.close()
+
+
+def test_a_page_whose_database_server_went_down_hears_so_within_seconds_and_then_recovers(tmp_path):
+    from tests.postgres import PostgresServer, postgres_binaries
+
+    server = PostgresServer.start(postgres_binaries())  # its own server: this test stops it
+    try:
+        store = WorkspaceStore(server.new_database())
+        store.workspace("steady").start_task(["a", "b"])
+        server.stop_only()
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="could not be read"):
+            store.workspace("steady").classes()
+        assert time.monotonic() - started < 2 * CONNECT_SECONDS  # not the pool's default 30 s
+        server.start_again()
+        assert store.workspace("steady").classes() == ["a", "b"]  # the same store recovers by itself
+        store.close()
+    finally:
+        server.stop()

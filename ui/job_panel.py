@@ -51,6 +51,8 @@ def job_panel(job_id: int, x_axis: str = "epoch", owner: str | None = None) -> N
     if job.status == QUEUED:
         pass  # nothing computed yet
     elif job.kind in CURVE_KINDS:
+        if job.note:  # said by the queue, e.g. a Ray trainer died and the training starts again from its start
+            st.warning(job.note, icon=":material/restart_alt:")
         epochs = job.details.epochs or 1
         live = {which: [] for which in COMPARISON_MODELS}
         for which, record in list(job.events):

@@ -36,7 +36,7 @@ from tl_core.storage.errors import StorageError
 URL_SCHEMES = ("postgresql://", "postgres://")
 POOL_SIZE = 10  # connections per store: operations take milliseconds, so 10 serve dozens of sessions, and three
 # app servers and their trainers stay under PostgreSQL's default max_connections (100)
-CONNECT_SECONDS = 5  # an unreachable server is reported at start-up after this, not after the pool's 30 s
+CONNECT_SECONDS = 5  # an unreachable server is reported after this (at start-up and by a page), not after 30 s
 # Advisory lock keys: constants no other user of the database would pick (readable as bytes in pg_locks). The
 # one-key (bigint) and two-key (int, int) forms are separate key spaces in PostgreSQL.
 STORE_LOCK = int.from_bytes(b"tl-store", "big")
@@ -103,6 +103,8 @@ class PostgresDatabase:
             kwargs={"autocommit": True},  # reads are single statements; writes open their transaction
             check=ConnectionPool.check_connection,  # after a server restart, a dead connection is replaced, not lent
             name="tl-workspaces",
+            timeout=CONNECT_SECONDS,  # a page waits this long for a connection, then says so (default 30 s: a
+            # page frozen that long, as when the server is down, looks dead to a student)
             open=False,
         )
         try:
