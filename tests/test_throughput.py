@@ -25,6 +25,16 @@ def test_forward_flops_of_compact_gap_match_a_count_by_hand():
     assert forward_flops(scratch_model("compact-gap", 46)) == by_hand == 43_815_424
 
 
+def test_an_app_server_training_on_ray_leaves_the_warm_up_to_the_clusters_trainers(monkeypatch):
+    from ui.resources import import_and_warm_up
+
+    monkeypatch.setenv("TL_RAY_ADDRESS", "127.0.0.1:1")
+    MODEL_POOL.discard(warmed_kind())  # as on a server that has just started
+    assert import_and_warm_up() is False and warmed_kind() not in MODEL_POOL.kinds()
+    monkeypatch.delenv("TL_RAY_ADDRESS")  # training in this process: the first job is warmed up here
+    assert import_and_warm_up() is True and warmed_kind() in MODEL_POOL.kinds()
+
+
 def test_warm_up_compiles_the_scratch_model_of_the_lessons_shape():
     MODEL_POOL.discard(warmed_kind("mlp", "kanji-numerals"))  # as on a server that has just started
     warm_up("mlp", "kanji-numerals")

@@ -13,22 +13,30 @@ logger = logging.getLogger(__name__)
 
 @st.cache_resource(show_spinner=False)
 def start_tensorflow_import() -> threading.Thread:
-    """Import TensorFlow on a background thread, once per process, then compile the default lesson's models
-    (tl_core.classroom.warmup) so the first Train press does not wait for a compile."""
-
-    def _import() -> None:
-        from tl_core.backend import keras
-        from tl_core.classroom.warmup import warm_up
-
-        keras()
-        try:
-            warm_up()
-        except Exception:  # only a head start: the first job compiles instead
-            logger.warning("Warm-up skipped; the first training compiles its models instead", exc_info=True)
-
-    thread = threading.Thread(target=_import, name="tensorflow-import", daemon=True)
+    """Import TensorFlow on a background thread, once per process, then (see `import_and_warm_up`) compile the
+    default lesson's models so the first Train press does not wait for a compile."""
+    thread = threading.Thread(target=import_and_warm_up, name="tensorflow-import", daemon=True)
     thread.start()
     return thread
+
+
+def import_and_warm_up() -> bool:
+    """Import TensorFlow, then warm up the first training (tl_core.classroom.warmup) unless trainings run on a
+    Ray cluster (`TL_RAY_ADDRESS`), whose trainers warm up themselves: an app server there only predicts, and
+    its cores serve pages. Returns whether it warmed up."""
+    from tl_core.backend import keras
+    from tl_core.classroom.ray_jobs import ray_address
+    from tl_core.classroom.warmup import warm_up
+
+    keras()
+    if ray_address():  # (should the cluster be unreachable, the first job here compiles instead: ~4 s)
+        return False
+    try:
+        warm_up()
+    except Exception:  # only a head start: the first job compiles instead
+        logger.warning("Warm-up skipped; the first training compiles its models instead", exc_info=True)
+        return False
+    return True
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
