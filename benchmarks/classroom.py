@@ -61,8 +61,13 @@ TARGETS = {"prediction_p95_ms": 200.0, "peak_rss_mb": 6 * 1024.0, "others_slowdo
 DRAW_EVERY_POLLS = 6  # a prediction every 3 s per student while waiting: 30 students, 10 drawings a second
 
 
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """A process's peak resident memory (VmHWM), this one's by default; NaN when it cannot be read."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # it ended meanwhile
+        return float("nan")
+    for line in status.splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
@@ -414,13 +419,8 @@ def _cluster_peak_mb(cluster) -> float | None:
     """The peak resident memory of the local cluster's processes now running, summed (None: not measured here)."""
     if cluster is None:
         return None
-    total = 0.0
-    for pid in cluster.processes():
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1]) / 1024
-    return total
+    peaks = [peak_rss_mb(pid) for pid in cluster.processes()]
+    return sum(peak for peak in peaks if peak == peak)  # NaN: a process without memory of its own, or gone
 
 
 HOG_MODEL, HOG_CHARSET = "deep-bn", "jlpt-n5"  # with 20 per class: the heaviest run the Train page allows

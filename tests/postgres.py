@@ -17,7 +17,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from tl_core.classroom.local_ray import free_port  # the one free-port helper (it names the socket file)
 
 # Durability is not what the tests are about: without fsync, CREATE DATABASE takes ~7 ms instead of ~30 ms.
 SERVER_SETTINGS = "-c listen_addresses='' -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
@@ -57,7 +58,7 @@ class PostgresServer:
             pwd.getpwnam("postgres")  # KeyError: Debian's package creates this user
             shutil.chown(directory, "postgres", "postgres")
             as_postgres = ["runuser", "-u", "postgres", "--"]
-        server = cls(directory, _free_port(), binaries, as_postgres)
+        server = cls(directory, free_port(), binaries, as_postgres)
         try:
             server._run(
                 "initdb", "-D", "data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"
@@ -109,13 +110,6 @@ class PostgresServer:
                 f"{program} failed ({result.returncode}): {result.stderr or result.stdout}"
                 + (log.read_text()[-2000:] if log.exists() else "")
             )
-
-
-def _free_port() -> int:
-    """A port number no local server uses (the socket is private anyway, but a clash would confuse a reader)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tl_core.classroom.local_ray import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINED_WORKSPACE = "browser-trained"  # see the trained_workspace fixture
@@ -53,12 +54,6 @@ def browser(playwright_driver):
     chromium = playwright_driver.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENAB
 
 
 def free_port() -> int:
+    """A loopback port nothing listens on now (for a server a test or the benchmark starts)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -10,12 +10,14 @@ import os
 import pickle
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tl_core.classroom.jobs import Job, JobDetails, JobQueue
 from tl_core.limits import QueueLimits
 
 logger = logging.getLogger(__name__)
+Answer = TypeVar("Answer")
 
 NAMESPACE = "transfer-learning"  # every app server and worker of one deployment meets in this namespace
 BOARD_NAME = "tl-job-board"
@@ -68,16 +70,13 @@ class JobBoard:
         self.queue.cancel(job_id, owner)
 
     def position(self, job_id: int) -> int:
-        job = self.queue.get(job_id, touch=False)
-        return 0 if job is None else self.queue.position(job)
+        return self._ask(job_id, self.queue.position, 0)
 
     def estimated_wait(self, job_id: int) -> float:
-        job = self.queue.get(job_id, touch=False)
-        return 0.0 if job is None else self.queue.estimated_wait(job)
+        return self._ask(job_id, self.queue.estimated_wait, 0.0)
 
     def estimated_finish(self, job_id: int) -> float:
-        job = self.queue.get(job_id, touch=False)
-        return 0.0 if job is None else self.queue.estimated_finish(job)
+        return self._ask(job_id, self.queue.estimated_finish, 0.0)
 
     def counts(self) -> dict[str, int]:
         return self.queue.counts()
@@ -113,14 +112,18 @@ class JobBoard:
 
     def checkpoint(self, job_id: int) -> bool:
         """After an epoch: True when the job should stop; blocks while the job is paused for a more urgent one."""
-        job = self.queue.get(job_id, touch=False)
-        return True if job is None else self.queue.checkpoint(job)
+        return self._ask(job_id, self.queue.checkpoint, True)
 
     def seal(self, job_id: int) -> list[str]:
-        job = self.queue.get(job_id, touch=False)
-        return [] if job is None else self.queue.seal(job)
+        return self._ask(job_id, self.queue.seal, [])
 
     # --- inside -------------------------------------------------------------------------------------------
+    def _ask(self, job_id: int, question: Callable[[Job], Answer], otherwise: Answer) -> Answer:
+        """`question(job)` of the queue about a job it holds (without counting as a page's visit), or `otherwise`
+        when it holds none by that id (forgotten, or lost with an earlier board)."""
+        job = self.queue.get(job_id, touch=False)
+        return otherwise if job is None else question(job)
+
     def _seen(self, job: Job | None) -> tuple[Job, float] | None:
         """A copy of the job that can leave the actor (no list another thread appends to while it is pickled),
         with the board's clock reading."""
