@@ -71,6 +71,18 @@ def test_waiting_jobs_know_their_position_and_an_estimate():
     assert queue.position(third) == 0
 
 
+def test_jobs_submitted_before_the_first_takes_its_free_turn_are_not_counted_twice():
+    queue = JobQueue(max_concurrent=1)
+    release = threading.Event()
+    with queue._lock:  # three presses at once: no worker thread has taken the free turn yet
+        jobs = [queue.submit(owner, "comparison", lambda job: release.wait(5), estimate_seconds=8) for owner in "abc"]
+        assert [queue.position(job) for job in jobs] == [1, 1, 2]  # the first is about to start: two wait
+    wait_until(lambda: jobs[0].status == RUNNING)
+    assert [queue.position(job) for job in jobs] == [0, 1, 2]
+    release.set()
+    wait_until(lambda: all(job.status == DONE for job in jobs))
+
+
 def test_a_queued_job_can_be_cancelled_and_never_runs():
     queue = JobQueue(max_concurrent=1)
     release = threading.Event()

@@ -290,12 +290,17 @@ class JobQueue:
         return [j for j in self._jobs.values() if j is not job and j.active and self._urgency(j, now) < mine]
 
     def position(self, job: Job) -> int:
-        """1 for the next job to get a turn; 0 while it computes or once it has finished."""
+        """1 for the next job to get a turn; 0 while it computes or once it has finished.
+
+        A free turn is taken by the most urgent waiting job as soon as its thread wakes: a job ahead that has not
+        taken one yet (just submitted, or between two slices) does not make anyone wait longer."""
         with self._lock:
             if job.status in FINISHED or job.id in self._holding:
                 return 0
             now = time.monotonic()
-            return 1 + sum(1 for j in self._ahead_of(job, now) if j.id not in self._holding)
+            waiting_ahead = sum(1 for j in self._ahead_of(job, now) if j.id not in self._holding)
+            free_turns = self.max_concurrent - len(self._holding)
+            return 1 + max(0, waiting_ahead - free_turns)
 
     def estimated_wait(self, job: Job) -> float:
         """Seconds until `job` computes again: the remaining compute of every job ahead of it, shared among the
