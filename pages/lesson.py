@@ -43,6 +43,8 @@ from ui.mistakes import mistakes_section
 from ui.network import network_section
 from ui.presenter import for_projector, presenter_view
 from ui.resources import pretrained_model, pretrained_predictor, training_queue
+from ui.school_class import QUERY_KEY as CLASS_KEY
+from ui.school_class import class_from_url, join_or_welcome, teach_as_a_class
 from ui.settings import (
     choice_input,
     keep_settings_in_url,
@@ -54,7 +56,7 @@ from ui.settings import (
 )
 from ui.share import share_block
 from ui.submit import budget_notice, show_refusal, submit_job
-from ui.workspace import current_workspace, trained_models
+from ui.workspace import current_workspace, school_classes, trained_models
 
 require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
@@ -85,12 +87,15 @@ preset("present", st.query_params.get("present") == "1")
 
 present = presenter_view(st.session_state["present"])
 workspace = current_workspace()
+classes = school_classes()
 queue = training_queue()
 job = queue.latest(workspace.name)
 busy = job is not None and job.status not in FINISHED
 cards = {card["name"]: card for card in list_models()}
 
 st.title("Lesson: what a digit model already knows")
+if (school_class := class_from_url(classes)) is not None:  # a class's share link: join it, or say you are in
+    join_or_welcome(classes, school_class, workspace.name, "lesson_class")
 st.toggle("Presenter view (large type for a projector)", key="present")
 
 # --- 1 --------------------------------------------------------------------------------------------------------
@@ -384,5 +389,6 @@ st.write(
     "Every setting above is in this link. Each student who opens it gets the same model, characters, samples and "
     "settings, in a workspace of their own; with the same seed their curves match yours."
 )
-share_block(lesson_to_query(lesson), present)
+teaching = teach_as_a_class(classes, workspace.name, "lesson_class")
+share_block(lesson_to_query(lesson) | ({CLASS_KEY: teaching.code} if teaching else {}), present)
 st.caption("The presenter view stays on your screen only: students open the link in the normal view.")

@@ -31,6 +31,7 @@ def _pages() -> list:
         st.Page("pages/train.py", title="Train & compare", icon=":material/monitoring:", url_path="train"),
         st.Page("pages/inside.py", title="Look inside", icon=":material/visibility:", url_path="inside"),
         st.Page("pages/lesson.py", title="Guided lesson", icon=":material/school:", url_path="lesson"),
+        st.Page("pages/class.py", title="Class", icon=":material/groups:", url_path="class"),
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tl_core.markdown import escape_markdown
+from tl_core.storage.school_classes import SchoolClasses
 from tl_core.storage.workspace import (
     Workspace,
     WorkspaceError,
@@ -83,3 +84,8 @@ def trained_models(workspace: Workspace, run_id: int) -> dict:
         for old in list(cache)[:-3]:  # the lesson page shows a run and two demonstrations at most
             del cache[old]
     return cache[key]
+
+
+def school_classes() -> SchoolClasses:
+    """Every teacher's class, in the same store as the workspaces."""
+    return SchoolClasses(_store())

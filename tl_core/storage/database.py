@@ -21,7 +21,6 @@ and `json_field_is` where the two differ.
 from __future__ import annotations
 
 import contextlib
-import logging
 import shutil
 import sqlite3
 import tempfile
@@ -33,12 +32,10 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from tl_core.data.mnist import data_dir
-from tl_core.storage.errors import StorageError
+from tl_core.storage.errors import DAMAGED, READ_ONLY, UNUSABLE, StorageError, log, storage_failure
 
 DB_FILE = "workspaces.sqlite3"
 
-# The name the store has always logged under (benchmarks/hostile_input.py silences it), wherever its code lives.
-log = logging.getLogger("tl_core.storage.workspace")
 
 # The tables, declared once: `postgres` maps these SQLite types to its own.
 SCHEMA = """
@@ -85,6 +82,31 @@ CREATE TABLE IF NOT EXISTS corrections (
     input BLOB NOT NULL,          -- (28, 28) float32, C order
     drawing_png BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS school_classes (  -- a teacher's class of students (tl_core.storage.school_classes)
+    code TEXT PRIMARY KEY,        -- short and unguessable: the link students open carries it
+    name TEXT NOT NULL,
+    teacher TEXT NOT NULL,        -- the workspace that created it: only that workspace moderates
+    created REAL NOT NULL,
+    closed INTEGER NOT NULL DEFAULT 0,  -- 1: no new students may join
+    ended REAL,                   -- when the teacher ended it (NULL: running)
+    final_rows TEXT               -- JSON: the class's results as they were when it ended, kept for download
+);
+CREATE TABLE IF NOT EXISTS school_class_members (
+    class_code TEXT NOT NULL REFERENCES school_classes(code) ON DELETE CASCADE,
+    workspace TEXT NOT NULL,      -- the student's own workspace (never shown to anyone else)
+    name TEXT NOT NULL,           -- the display name the student chose
+    name_key TEXT NOT NULL,       -- casefolded name: unique in the class, so "Ana" and "ana" are not two students
+    joined REAL NOT NULL,
+    removed INTEGER NOT NULL DEFAULT 0,  -- 1: the teacher removed the entry (the workspace stays the student's)
+    PRIMARY KEY (class_code, workspace),
+    UNIQUE (class_code, name_key)
+);
+CREATE TABLE IF NOT EXISTS school_class_drawings (  -- samples a student chose to contribute to the class's pool
+    class_code TEXT NOT NULL REFERENCES school_classes(code) ON DELETE CASCADE,
+    sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+    workspace TEXT NOT NULL,
+    PRIMARY KEY (class_code, sample_id)
+);
 CREATE TABLE IF NOT EXISTS model_blobs (
     sha256 TEXT PRIMARY KEY,      -- of the bytes: thirty owners of one shared training keep one copy
     data BLOB NOT NULL            -- .keras bytes this app wrote (never an upload)
@@ -94,24 +116,6 @@ _ADDED_COLUMNS = {  # columns newer than the first release, added to an existing
     "workspaces": {"touched": "REAL"},
     "runs": {"transfer_sha": "TEXT", "scratch_sha": "TEXT"},
 }
-
-# What the page says when the database file cannot be used as it should (no paths: those go to the log).
-DAMAGED = (
-    "The saved workspaces could not be read: the database file is damaged. Your teacher or the server's "
-    "administrator can restore it; it was left untouched. Until then the app works, but nothing you add is kept."
-)
-READ_ONLY = (
-    "This server cannot save new work right now (its storage is read-only). Your saved samples are shown, "
-    "but anything you add or train from now on is lost when the server stops."
-)
-UNUSABLE = (
-    "This server cannot save work right now (its storage cannot be used). The app works, but nothing you "
-    "add or train is kept when the server stops."
-)
-UNREACHABLE = (  # TL_DATABASE_URL names a PostgreSQL server that cannot be reached or used
-    "This server cannot reach its database server right now. The app works, but nothing you add or train is "
-    "kept when the server stops."
-)
 
 
 class Connection(Protocol):
@@ -241,20 +245,6 @@ class Database:
 
     def _failure(self, error: BaseException, write: bool) -> StorageError:
         return storage_failure(self.location, error, write)
-
-
-def storage_failure(location: str, error: BaseException, write: bool) -> StorageError:
-    """The sentence the page shows when an operation failed in the database; the details go to the server log."""
-    log.error("Workspace database %s failed during a %s: %r", location, "write" if write else "read", error)
-    if write:
-        return StorageError(
-            "That was not saved: the server could not write to its storage (it may be full). Everything "
-            "saved before is safe. Try again in a moment, or tell your teacher if it keeps happening."
-        )
-    return StorageError(
-        "Your workspace could not be read from the server's storage just now. Try again in a moment, or "
-        "tell your teacher if it keeps happening."
-    )
 
 
 def _check_integrity(path: Path) -> None:

@@ -28,23 +28,26 @@ def new_workspace_name() -> str:
     return f"ws-{secrets.token_urlsafe(GENERATED_NAME_BYTES)}"
 
 
-def validate_label(label: str) -> str:
-    """A clean class label: any characters people write (emoji too), no control characters, not too long."""
+def validate_label(label: str, what: str = "A label", max_chars: int = MAX_LABEL_CHARS) -> str:
+    """A clean class label: any characters people write (emoji too), no control characters, not too long.
+
+    The same rules hold for what else people name (`what`, the start of each message): a student's display name,
+    a class's name."""
     if not isinstance(label, str):
-        raise WorkspaceError("A label must be text.")
+        raise WorkspaceError(f"{what} must be text.")
     label = unicodedata.normalize("NFC", label).strip()
     if not label:
-        raise WorkspaceError("A label cannot be empty.")
-    if len(label) > MAX_LABEL_CHARS:
-        raise WorkspaceError(f"A label has at most {MAX_LABEL_CHARS} characters.")
+        raise WorkspaceError(f"{what} cannot be empty.")
+    if len(label) > max_chars:
+        raise WorkspaceError(f"{what} has at most {max_chars} characters.")
     if any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in label):
-        raise WorkspaceError("A label cannot contain control characters or line breaks.")
+        raise WorkspaceError(f"{what} cannot contain control characters or line breaks.")
     # Invisible characters make two labels that look alike ("cat" and "cat" + zero-width space), a label that
     # looks empty (a Hangul filler alone) or one that reads backwards (a right-to-left override). Refused:
     # format characters (Unicode Cf) and the other default-ignorable or blank-looking code points, except a
     # joiner or an emoji presentation selector inside an emoji (👩‍💻, ❤️).
     if any(_invisible(char) and not _part_of_emoji(label, at) for at, char in enumerate(label)):
-        raise WorkspaceError("A label cannot contain invisible characters (such as zero-width spaces).")
+        raise WorkspaceError(f"{what} cannot contain invisible characters (such as zero-width spaces).")
     return label
 
 

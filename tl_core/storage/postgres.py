@@ -30,8 +30,8 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from tl_core.storage.database import SCHEMA, storage_failure
-from tl_core.storage.errors import StorageError
+from tl_core.storage.database import SCHEMA
+from tl_core.storage.errors import StorageError, storage_failure
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 POOL_SIZE = 10  # connections per store: operations take milliseconds, so 10 serve dozens of sessions, and three

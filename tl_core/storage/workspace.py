@@ -27,18 +27,8 @@ from typing import TYPE_CHECKING, Self
 
 from tl_core.data.mnist import data_dir
 from tl_core.storage.contents import MAX_CLASSES, MAX_CORRECTIONS, MAX_SAMPLES, SOURCES, Correction, Sample, Workspace
-from tl_core.storage.database import (
-    DAMAGED,
-    DB_FILE,
-    READ_ONLY,
-    UNREACHABLE,
-    UNUSABLE,
-    Connection,
-    Database,
-    DatabaseDamaged,
-    drop_unused_models,
-)
-from tl_core.storage.errors import StorageError, WorkspaceError
+from tl_core.storage.database import DB_FILE, Connection, Database, DatabaseDamaged, drop_unused_models
+from tl_core.storage.errors import DAMAGED, READ_ONLY, UNREACHABLE, UNUSABLE, StorageError, WorkspaceError
 from tl_core.storage.names import (
     GENERATED_NAME_BYTES,
     MAX_LABEL_CHARS,

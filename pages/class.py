@@ -1,0 +1,181 @@
+"""The class page (`/class?class=CODE`): who has joined and where each student is, every finished comparison, the
+class's summary and data-efficiency curve, live while students train; downloads; the teacher's moderation.
+
+Anyone with the code sees the class's results by display name; only the teacher's workspace (which created the
+class) sees the moderation controls, and every change checks that again in the store.
+"""
+
+from datetime import datetime
+
+import streamlit as st
+
+from tl_core.classroom.class_results import (
+    STATES,
+    ClassRow,
+    class_rows,
+    data_efficiency,
+    one_page_summary,
+    rows_csv,
+    student_status,
+    summary_in_words,
+)
+from tl_core.markdown import escape_markdown
+from tl_core.storage.school_classes import SchoolClass
+from tl_core.storage.workspace import WorkspaceError
+from ui.class_charts import efficiency_chart, runs_scatter
+from ui.frame import end_page, require_frame
+from ui.presenter import for_projector, presenter_view
+from ui.resources import training_queue
+from ui.school_class import QUERY_KEY, class_from_url, join_or_welcome
+from ui.settings import preset
+from ui.workspace import current_workspace, school_classes
+
+require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
+
+REFRESH_SECONDS = 2.0  # the live part polls the store and the queue this often
+
+
+def rows_of(school_class: SchoolClass) -> list[ClassRow]:
+    """Every finished comparison of the class: from the students' workspaces while it runs, as kept once it ended."""
+    if school_class.ended is not None:
+        return [ClassRow(**row) for row in classes.final_rows(school_class.code) or []]
+    return class_rows(classes.runs(school_class.code))
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def live(school_class: SchoolClass, present: bool) -> None:
+    """Statuses, rows, charts and summary: polled, so the teacher sees students move without reloading."""
+    rows = rows_of(school_class)
+    members = classes.members(school_class.code)
+    st.subheader(f"Students ({len(members)})")
+    if school_class.ended is None:
+        queue = training_queue()
+        runs_of = {member.name: sum(1 for row in rows if row.student == member.name) for member in members}
+        statuses = []
+        for member in members:
+            job = queue.latest(member.workspace, touch=False)  # touch=False: watching is not the student's presence
+            position = queue.position(job) if job is not None and job.status == "queued" else 0
+            statuses.append(student_status(member.name, job, position, runs_of[member.name]))
+        counts = {state: sum(1 for status in statuses if status.state == state) for state in STATES}
+        st.markdown(" · ".join(f"**{count}** {state}" for state, count in counts.items() if count) or "Nobody yet.")
+        if statuses:
+            st.dataframe(
+                [{"student": status.student, "where": status.words} for status in statuses],
+                hide_index=True,
+                width="stretch",
+                key="class_statuses",
+            )
+    st.subheader(f"Results ({len(rows)} finished run{'s' if len(rows) != 1 else ''})")
+    st.markdown(f"**{escape_markdown(summary_in_words(rows))}**")
+    if not rows:
+        return
+    scatter, efficiency = st.columns(2, gap="large")
+    scatter.plotly_chart(for_projector(runs_scatter(rows, 520 if present else 420), present), key="class_scatter")
+    points = data_efficiency(rows)
+    with efficiency:
+        st.markdown("**The class's data efficiency**: final accuracy against samples per class, from everyone's runs.")
+        if len({point.shots for point in points}) > 1:
+            st.plotly_chart(for_projector(efficiency_chart(points), present), key="class_efficiency")
+        else:
+            st.caption("Every run so far used the same number of samples per class: try other numbers to draw it.")
+    st.dataframe(
+        [
+            {
+                "student": row.student,
+                "model": row.model,
+                "characters": row.charset,
+                "per class": row.shots,
+                "strategy": row.strategy,
+                "transfer": row.transfer_accuracy,
+                "scratch": row.scratch_accuracy,
+                "transfer matched scratch after (s)": row.transfer_seconds_to_match,
+            }
+            for row in rows
+        ],
+        column_config={
+            "transfer": st.column_config.NumberColumn(format="percent"),
+            "scratch": st.column_config.NumberColumn(format="percent"),
+            "transfer matched scratch after (s)": st.column_config.NumberColumn(format="%.1f"),
+        },
+        hide_index=True,
+        width="stretch",
+        key="class_rows",
+    )
+
+
+def moderation(school_class: SchoolClass) -> None:
+    """The teacher's controls: rename or remove an entry, close to new joins, end the class."""
+    code, teacher = school_class.code, workspace.name
+    names = [member.name for member in classes.members(code)]
+    with st.expander("Manage the class", icon=":material/manage_accounts:"):
+        try:
+            if names:
+                student = st.selectbox("Student", names, key="class_student")
+                rename_column, remove_column = st.columns([3, 1], vertical_alignment="bottom")
+                new_name = rename_column.text_input("New name", max_chars=32, key="class_new_name")
+                if rename_column.button("Rename", icon=":material/edit:"):
+                    classes.rename(code, teacher, student, new_name)
+                    st.rerun()
+                if remove_column.button(
+                    "Remove",
+                    icon=":material/person_remove:",
+                    help="Their runs and shared drawings leave the class; their workspace stays theirs.",
+                ):
+                    classes.remove(code, teacher, student)
+                    st.rerun()
+            closed = st.toggle("Closed to new students", value=school_class.closed, key="class_closed")
+            if closed != school_class.closed:
+                classes.set_closed(code, teacher, closed)
+                st.rerun()
+            sure = st.checkbox("I want to end the class (its results are kept for download)", key="class_end_sure")
+            if st.button("End the class", icon=":material/flag:", disabled=not sure):
+                rows = [row.__dict__ for row in class_rows(classes.runs(code))]
+                classes.end(code, teacher, rows)
+                st.rerun()
+        except WorkspaceError as error:
+            st.error(str(error), icon=":material/error:")
+
+
+# --- the class the address names ----------------------------------------------------------------------
+classes = school_classes()
+workspace = current_workspace()
+school_class = class_from_url(classes)
+if school_class is None:
+    st.title("Class")
+    with st.form("class_code_form"):
+        typed = st.text_input("Class code (from your teacher's link)", max_chars=16)
+        if st.form_submit_button("Open the class", type="primary"):
+            st.query_params[QUERY_KEY] = typed.strip().upper()
+            st.rerun()
+    end_page()
+
+preset("present", st.query_params.get("present") == "1")
+present = presenter_view(st.session_state["present"])
+teacher = school_class.is_teacher(workspace.name)
+st.title(f"Class: {escape_markdown(school_class.name)}")
+if school_class.ended is not None:
+    ended = datetime.fromtimestamp(school_class.ended).strftime("%d %B %Y, %H:%M")
+    st.info(f"This class ended on {ended}. Its results are kept below.", icon=":material/flag:")
+elif school_class.closed:
+    st.caption("Closed to new students.")
+st.toggle("Presenter view (large type for a projector)", key="present")
+if not teacher:
+    join_or_welcome(classes, school_class, workspace.name, "class")
+live(school_class, present)
+
+rows = rows_of(school_class)
+stem = f"class-{school_class.code}"
+download_csv, download_page = st.columns(2)
+download_csv.download_button(
+    "Results (.csv)", rows_csv(rows), f"{stem}-results.csv", "text/csv", icon=":material/table:", key="class_csv"
+)
+download_page.download_button(
+    "One-page summary (.html)",
+    one_page_summary(school_class.name, rows, datetime.now().strftime("%d %B %Y, %H:%M")),
+    f"{stem}-summary.html",
+    "text/html",
+    icon=":material/description:",
+    key="class_summary",
+)
+if teacher:
+    moderation(school_class)

@@ -1,0 +1,88 @@
+"""The class page's two figures: every run's transfer against scratch accuracy, and the class's data efficiency."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from tl_core.classroom.class_results import ClassRow, EfficiencyPoint
+from tl_core.training.results import COMPARISON_MODELS
+from ui.charts import ACCENT, MUTED, plot_text
+
+COLOURS = {"transfer": ACCENT, "scratch": MUTED}
+BAND = {"transfer": "rgba(228, 87, 46, 0.18)", "scratch": "rgba(154, 165, 177, 0.25)"}  # ACCENT, MUTED, see-through
+
+
+def runs_scatter(rows: list[ClassRow], height: int = 420) -> go.Figure:
+    """One point per run (scratch accuracy across, transfer up): above the diagonal, transfer won."""
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            line=dict(color=MUTED, dash="dash"),
+            name="same accuracy",
+            hoverinfo="skip",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[row.scratch_accuracy for row in rows],
+            y=[row.transfer_accuracy for row in rows],
+            mode="markers",
+            marker=dict(color=ACCENT, size=12, line=dict(color="white", width=1)),
+            name="a student's run",
+            text=[plot_text(f"{row.student} · {row.model} · {row.shots} per class · {row.strategy}") for row in rows],
+            hovertemplate="%{text}<br>transfer %{y:.0%}, scratch %{x:.0%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(title="scratch accuracy", range=[0, 1.02], tickformat=".0%", constrain="domain"),
+        yaxis=dict(title="transfer accuracy", range=[0, 1.02], tickformat=".0%", scaleanchor="x"),
+        legend=dict(orientation="h", y=1.08),
+        title=dict(text="Above the line, transfer won", font=dict(size=14)),
+    )
+    return figure
+
+
+def efficiency_chart(points: list[EfficiencyPoint], height: int = 380) -> go.Figure:
+    """Median accuracy against samples per class for both models, with the class's lowest-to-highest band."""
+    figure = go.Figure()
+    for model in COMPARISON_MODELS:
+        mine = [point for point in points if point.model == model]
+        shots = [point.shots for point in mine]
+        figure.add_trace(
+            go.Scatter(
+                x=shots + shots[::-1],
+                y=[point.high for point in mine] + [point.low for point in mine][::-1],
+                fill="toself",
+                fillcolor=BAND[model],
+                line=dict(width=0),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=shots,
+                y=[point.median for point in mine],
+                mode="lines+markers",
+                line=dict(color=COLOURS[model], width=3),
+                name=f"{model} (median; band: lowest to highest)",
+                customdata=[[point.low, point.high, point.runs] for point in mine],
+                hovertemplate=(
+                    f"{model}, %{{x}} per class: median %{{y:.0%}} (from %{{customdata[0]:.0%}} to "
+                    "%{customdata[1]:.0%}, %{customdata[2]} runs)<extra></extra>"
+                ),
+            )
+        )
+    figure.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(title="samples per class", type="log", tickvals=sorted({point.shots for point in points})),
+        yaxis=dict(title="final accuracy", range=[0, 1.02], tickformat=".0%"),
+        legend=dict(orientation="h", y=-0.2),
+    )
+    return figure
