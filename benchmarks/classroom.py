@@ -2,7 +2,7 @@
 
 Kept as one file: a benchmark is run as one script (`python benchmarks/classroom.py`), its scenarios side by side.
 
-    .venv/bin/python benchmarks/classroom.py [--sessions 30] [--epochs 30] [--lesson] [--hog] [--json]
+    .venv/bin/python benchmarks/classroom.py [--sessions 30] [--epochs 30] [--lesson] [--class] [--hog] [--json]
         [--executor inprocess|ray] [--replicas N]
 
 Each simulated session (a thread, as Streamlit runs sessions) starts a hiragana workspace, auto-fills 3
@@ -17,6 +17,11 @@ epochs) and presses Train as the lesson page does (sessions asking for the same 
 runs share one training), then looks inside its models and presses "Measure it" (shared the same way);
 also reported: how many trainings and sweeps ran (`sweeps_run`), whether every student got exactly the
 same curves, and how long the look-inside pictures took.
+With `--class` (implies `--lesson`), a teacher creates a class first and every session joins it under a display
+name before it trains; the teacher's class page is rendered (the whole app script, in an AppTest, against the same
+store and queue) every 2 s, as its live part refreshes, while the class trains (`benchmarks/class_teacher.py`):
+`class_rows` (the rows the page lists at the end: one per student) and `class_page_ms_p95` (renders made while a
+training ran; target <= 500 ms), with `class_page_ms_median` and `class_page_renders`.
 With `--hog`, one session asks for the heaviest run the Train page allows (JLPT N5, 20 per class,
 fine-tune-all, deep-bn, 200 epochs) and then its sweep; the budget refuses or reduces them, so it runs the
 largest ones the budget allows (`hog_outcome`: refused, reduced or completed), while the other sessions
@@ -57,7 +62,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-TARGETS = {"prediction_p95_ms": 200.0, "peak_rss_mb": 6 * 1024.0, "others_slowdown_p95": 1.25, "ray_overhead_s": 1.0}
+TARGETS = {
+    "class_page_ms_p95": 500.0,
+    "prediction_p95_ms": 200.0,
+    "peak_rss_mb": 6 * 1024.0,
+    "others_slowdown_p95": 1.25,
+    "ray_overhead_s": 1.0,
+}
+DB_NAME = "workspaces.sqlite3"  # the app's file name in TL_DATA_DIR (tl_core.storage.database.DB_FILE)
+CLASS_PAGE_REFRESH_S = 2.0  # how often the class page's live part refreshes (pages/class.py)
 DRAW_EVERY_POLLS = 6  # a prediction every 3 s per student while waiting: 30 students, 10 drawings a second
 
 
@@ -83,19 +96,26 @@ def run_classroom(
     executor: str = "inprocess",
     replicas: int = 1,
     kill_worker_after: float | None = None,
+    class_mode: bool = False,
 ) -> dict:
     """One classroom; with `hog`, the same class twice: without the hog (sessions - 1 students), then with it.
 
     `hog_shots`: the hog's samples per class (20, the most the Train page's auto-fill offers; tests use fewer).
     `executor`: "inprocess" (this process's queue) or "ray"; `replicas`: app-server processes (Ray only);
     `kill_worker_after`: seconds into the class when one trainer process is killed (SIGKILL; Ray only).
+    `class_mode`: the sessions join a teacher's class, whose page is rendered while they train (implies the lesson).
     """
     if executor not in EXECUTORS:
         raise ValueError(f"--executor is one of {', '.join(EXECUTORS)}")
     if (replicas > 1 or kill_worker_after is not None) and (executor != "ray" or hog):
         raise ValueError("--replicas and --kill-worker-after need --executor ray, and are not combined with --hog")
+    if class_mode and hog:
+        raise ValueError("--class is not combined with --hog")
+    lesson_mode = lesson_mode or class_mode
     with _cluster(executor) as (address, cluster):
-        one = functools.partial(_class_on, address, cluster, replicas, lesson_mode, epochs, kill_worker_after)
+        one = functools.partial(
+            _class_on, address, cluster, replicas, lesson_mode, epochs, kill_worker_after, class_mode=class_mode
+        )
         if not hog:
             result = one(sessions, data_dir / "class")
         else:
@@ -126,31 +146,75 @@ def _cluster(executor: str):
 
 
 def _class_on(
-    address, cluster, replicas, lesson_mode, epochs, kill_after, sessions, data_dir, with_hog=False, hog_shots=20
+    address,
+    cluster,
+    replicas,
+    lesson_mode,
+    epochs,
+    kill_after,
+    sessions,
+    data_dir,
+    with_hog=False,
+    hog_shots=20,
+    class_mode=False,
 ):
     """One class on the chosen executor, its sessions spread over `replicas` app-server processes; with
-    `kill_after`, one trainer process is killed that many seconds after the app servers are up."""
+    `kill_after`, one trainer process is killed that many seconds after the app servers are up; with `class_mode`,
+    the sessions join a teacher's class whose page a teacher thread renders meanwhile."""
     from tl_core.classroom.jobs import JobQueue
     from tl_core.classroom.ray_jobs import RayJobQueue
 
     data_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     queue = RayJobQueue(address) if address else JobQueue()
+    teacher = class_code = None
+    if class_mode:  # the class page reads the app's own store and queue: make them the benchmark's
+        from benchmarks.class_teacher import create_class
+        from tl_core.storage.workspace import WorkspaceStore
+        from ui.resources import training_queue
+
+        os.environ["TL_DATA_DIR"] = str(data_dir)
+        if address:
+            os.environ["TL_RAY_ADDRESS"] = address
+        else:
+            os.environ.pop("TL_RAY_ADDRESS", None)
+        queue = training_queue()
+        teacher, class_code = create_class(WorkspaceStore(os.environ.get("TL_DATABASE_URL") or data_dir / DB_NAME))
     others = [
-        _start_replica(part, replicas, sessions, epochs, data_dir, lesson_mode, address) for part in range(1, replicas)
+        _start_replica(part, replicas, sessions, epochs, data_dir, lesson_mode, address, class_code)
+        for part in range(1, replicas)
     ]
+    watching, stop_watching = {}, threading.Event()
+    if class_mode:
+        from benchmarks.class_teacher import watch_class_page
+
+        watcher = threading.Thread(
+            target=lambda: watching.update(
+                watch_class_page(class_code, teacher, queue, stop_watching, CLASS_PAGE_REFRESH_S)
+            ),
+            name="teacher",
+        )
+        watcher.start()
     killed = []
     if kill_after is not None:
         killer = threading.Timer(kill_after, lambda: killed.append(_kill_a_trainer(queue)))
         killer.daemon = True
         killer.start()
     try:
-        parts = [_one_class(sessions, epochs, data_dir, lesson_mode, with_hog, hog_shots, queue, 0, replicas, others)]
+        parts = [
+            _one_class(
+                sessions, epochs, data_dir, lesson_mode, with_hog, hog_shots, queue, 0, replicas, others, class_code
+            )
+        ]
         parts += [_replica_result(replica) for replica in others]
+        if class_mode:
+            stop_watching.set()
+            watcher.join()
         cluster_mb = _cluster_peak_mb(cluster)
         report = _report(parts, queue, sessions, epochs, lesson_mode, time.perf_counter() - started, cluster_mb)
-        return report | ({"workers_killed": len(killed)} if kill_after is not None else {})
+        return report | watching | ({"workers_killed": len(killed)} if kill_after is not None else {})
     finally:
+        stop_watching.set()
         for replica in others:
             replica.kill()
         if address:
@@ -168,10 +232,12 @@ def _one_class(
     part: int = 0,
     parts: int = 1,
     others: list | None = None,
+    class_code: str | None = None,
 ) -> dict:
     """This process's share of the class (sessions part, part + parts, ...): what each session measured.
 
     `others`: the other app-server processes; this one waits until they are ready, then they all start together.
+    `class_code`: the teacher's class every session joins before it trains.
     """
     import numpy as np
 
@@ -185,13 +251,14 @@ def _one_class(
     from tl_core.models.model_io import model_from_bytes
     from tl_core.models.zoo import compiled_predictor, load_model
     from tl_core.storage.collect import add_drawing, autofill
+    from tl_core.storage.school_classes import SchoolClasses
     from tl_core.storage.workspace import WorkspaceStore
     from tl_core.training.cost import check_lesson, comparison_seconds, lesson_size
     from tl_core.training.results import COMPARISON_MODELS, ComparisonSummary
     from tl_core.training.settings import TrainSettings
     from tl_core.training.tasks import workspace_task
 
-    store = WorkspaceStore(os.environ.get("TL_DATABASE_URL") or data_dir / "workspaces.sqlite3")
+    store = WorkspaceStore(os.environ.get("TL_DATABASE_URL") or data_dir / DB_NAME)
     digit_model = load_model("compact-gap")
     digit_predictor = compiled_predictor(digit_model)  # what the zoo page uses
     labels = list(get_charset("hiragana").labels)
@@ -228,6 +295,8 @@ def _one_class(
             rng = np.random.default_rng(index)
             workspace = store.workspace(f"student-{index}")
             workspace.start_task(labels, charset="hiragana")
+            if class_code:  # the class link: the student picks a name first
+                SchoolClasses(store).join(class_code, workspace.name, f"Student {index + 1}")
             autofill(workspace, 3)
             for char in labels[:2]:
                 add_drawing(workspace, char, render_character(char, rng))
@@ -376,11 +445,12 @@ def _report(parts: list[dict], queue, sessions: int, epochs: int, lesson_mode: b
 
 
 # --- several app servers: this process and N-1 started like it -------------------------------------------------
-def _start_replica(part, replicas, sessions, epochs, data_dir: Path, lesson_mode: bool, address: str):
+def _start_replica(part, replicas, sessions, epochs, data_dir: Path, lesson_mode: bool, address: str, class_code):
     """Another app-server process running its share of the class on the same cluster and database."""
     command = [sys.executable, __file__, "--executor", "ray", "--replicas", str(replicas), "--part", str(part)]
     command += ["--sessions", str(sessions), "--epochs", str(epochs), "--data-dir", str(data_dir)]
     command += ["--lesson"] if lesson_mode else []
+    command += ["--class-code", class_code] if class_code else []
     environment = {**os.environ, "TL_RAY_ADDRESS": address}
     return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True)
 
@@ -505,6 +575,8 @@ def verdict(result: dict) -> bool:
         and result.get("identical_curves", True)
         and result.get("sweeps_run", 1) <= 1
         and result.get("others_slowdown_p95", 1.0) <= TARGETS["others_slowdown_p95"]
+        and result.get("class_rows", result["sessions"]) == result["sessions"]
+        and (result.get("class_page_ms_p95") or 0.0) <= TARGETS["class_page_ms_p95"]
         and (result["executor"] != "ray" or "lesson_link" in result or _ray_overhead_ok(result))
     )
 
@@ -534,6 +606,7 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--lesson", action="store_true", help="every session runs the same shared lesson link")
+    parser.add_argument("--class", dest="class_mode", action="store_true", help="the sessions join a teacher's class")
     parser.add_argument("--hog", action="store_true", help="one session asks for the heaviest run the UI allows")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--executor", choices=EXECUTORS, default="inprocess", help="where the jobs run")
@@ -541,6 +614,7 @@ def main() -> int:
     parser.add_argument("--kill-worker-after", type=float, metavar="S", help="kill a trainer S s in (ray)")
     parser.add_argument("--part", type=int, help=argparse.SUPPRESS)  # an app-server process started by --replicas
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--class-code", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part is not None:  # one of the other app servers: its share of the class, as JSON on stdout
         from tl_core.classroom.ray_jobs import RayJobQueue, ray_address
@@ -548,7 +622,16 @@ def main() -> int:
         with _quiet_stdout():
             queue = RayJobQueue(ray_address())
             raw = _one_class(
-                args.sessions, args.epochs, args.data_dir, args.lesson, False, 0, queue, args.part, args.replicas
+                args.sessions,
+                args.epochs,
+                args.data_dir,
+                args.lesson,
+                False,
+                0,
+                queue,
+                args.part,
+                args.replicas,
+                class_code=args.class_code,
             )
         print(json.dumps(raw))
         return 0
@@ -562,6 +645,7 @@ def main() -> int:
             executor=args.executor,
             replicas=args.replicas,
             kill_worker_after=args.kill_worker_after,
+            class_mode=args.class_mode,
         )
     result["ok"] = verdict(result)
     if args.json:

@@ -27,6 +27,18 @@ def test_a_class_opening_the_same_lesson_link_gets_the_same_curves(tmp_path, mon
     assert result["look_inside_ms_median"] is not None
 
 
+def test_a_class_whose_students_train_the_lesson_fills_its_page_with_one_row_each(tmp_path, monkeypatch):
+    from benchmarks.classroom import run_classroom
+
+    monkeypatch.setenv("TL_MAX_CONCURRENT_FITS", "1")
+    monkeypatch.setenv("TL_DATA_DIR", str(tmp_path))  # the benchmark points the app's store at its class ...
+    monkeypatch.delenv("TL_RAY_ADDRESS", raising=False)  # ... and its queue: restored after the test
+    result = run_classroom(sessions=3, epochs=3, data_dir=tmp_path, class_mode=True)
+    assert result["completed"] == 3 and result["failed"] == 0, result["errors"]
+    assert result["class_rows"] == 3  # the teacher's page lists every student's run
+    assert result["class_page_renders"] > 0 and result["class_page_ms_p95"] > 0  # rendered while they trained
+
+
 def test_a_student_asking_for_a_huge_run_gets_the_largest_that_fits_and_the_others_still_finish(tmp_path, monkeypatch):
     from benchmarks.classroom import run_classroom
 
