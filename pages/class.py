@@ -23,6 +23,7 @@ from tl_core.markdown import escape_markdown
 from tl_core.storage.school_classes import SchoolClass
 from tl_core.storage.workspace import WorkspaceError
 from ui.class_charts import efficiency_chart, runs_scatter
+from ui.class_drawings import class_drawings
 from ui.frame import end_page, require_frame
 from ui.presenter import for_projector, presenter_view
 from ui.resources import training_queue
@@ -162,8 +163,12 @@ st.toggle("Presenter view (large type for a projector)", key="present")
 if not teacher:
     join_or_welcome(classes, school_class, workspace.name, "class")
 live(school_class, present)
-
 rows = rows_of(school_class)
+
+st.header("The class's own drawings")
+class_drawings(school_class, workspace.name, rows)
+
+st.header("Take it home")
 stem = f"class-{school_class.code}"
 download_csv, download_page = st.columns(2)
 download_csv.download_button(

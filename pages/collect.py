@@ -11,6 +11,7 @@ from tl_core.storage.exchange import MAX_ZIP_BYTES, ImportRejected, export_works
 from tl_core.storage.workspace import WorkspaceError
 from ui.canvas import clear_canvas, drawing_canvas
 from ui.charts import upscale
+from ui.class_sharing import running_class, share_toggle, share_with_class
 from ui.frame import end_page, require_frame
 from ui.gallery import montage
 from ui.workspace import current_workspace, switch_to_new_workspace
@@ -141,7 +142,8 @@ with fill_column:
 # --- 4. gallery ----------------------------------------------------------------------------------------
 st.subheader("Your samples")
 samples_by_label = {lab: [] for lab in labels}
-for sample in workspace.samples():
+all_samples = workspace.samples()
+for sample in all_samples:
     samples_by_label[sample.label].append(sample)
 # A wrapping row of fixed-width cells: in label order on every screen (columns stacked on a phone showed
 # column after column, so あ was followed by き).
@@ -153,6 +155,11 @@ with st.container(horizontal=True, gap="medium"):
             if images:
                 st.image(upscale(montage(images, 5), 2), clamp=True, width="stretch")
 
+in_class = running_class(workspace)
+shared = share_with_class(workspace, in_class, all_samples) if in_class else set()
+if problem := st.session_state.pop("collect_flash_error", None):
+    st.error(escape_markdown(problem))
+
 inspect = st.selectbox("Inspect a class", labels, key="inspect_label")
 chosen = samples_by_label[inspect]
 if not chosen:
@@ -161,6 +168,8 @@ with st.container(horizontal=True, gap="medium"):
     for sample in chosen:
         with st.container(width=THUMBNAIL_CELL_PX, gap="small"):
             st.image(upscale(sample.image, 3), caption=sample.source, clamp=True)
+            if in_class:
+                share_toggle(workspace, in_class, sample, shared)
             if st.button("Delete", key=f"delete_{sample.id}", icon=":material/delete:"):
                 workspace.delete_sample(sample.id)
                 st.rerun()

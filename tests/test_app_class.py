@@ -3,13 +3,16 @@ the class page shows statuses, rows, the summary and charts; only the teacher mo
 
 import json
 import re
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.summaries import comparison, curves
 from tl_core.classroom.lesson import Lesson, lesson_to_query
+from tl_core.storage.class_pool import ClassPool
 from tl_core.storage.school_classes import SchoolClasses
 from tl_core.storage.workspace import WorkspaceStore
 from tl_core.training.settings import TrainSettings
@@ -33,9 +36,9 @@ def open_page(page, query, timeout=120):
 
 
 def texts(at) -> str:
-    """The page's text as a reader sees it (Markdown escapes removed)."""
+    """The page's text as a reader sees it (Markdown escapes and bold marks removed)."""
     return re.sub(
-        r"\\(.)",
+        r"\\(.)|\*\*",
         r"\1",
         " ".join(
             str(element.value)
@@ -92,7 +95,7 @@ def test_a_teacher_creates_a_class_on_the_lesson_page_and_its_link_carries_it(st
     at = open_page("pages/lesson.py", query | {"class": made.code, "workspace": student}, timeout=300)
     at.text_input(key="lesson_class_name").input("Ana")
     next(b for b in at.button if b.label == "Join the class").click().run()
-    assert "You are in **Tuesday, 3rd period** as **Ana**." in texts(at)
+    assert "You are in Tuesday, 3rd period as Ana." in texts(at)
     assert [m.name for m in SchoolClasses(store).members(made.code)] == ["Ana"]
 
 
@@ -106,7 +109,7 @@ def test_a_student_joins_from_the_class_page_and_a_taken_or_bad_name_is_explaine
         assert said in texts(at) and not at.exception
     at.text_input(key="class_name").input("Di")
     next(b for b in at.button if b.label == "Join the class").click().run()
-    assert "as **Di**" in texts(at)
+    assert "as Di" in texts(at)
     assert not [e for e in at.expander if e.label == "Manage the class"]  # a student moderates nothing
 
 
@@ -172,3 +175,52 @@ def test_a_bad_or_unknown_code_in_the_address_is_explained(store):
         at = open_page(CLASS_PAGE, {"class": code})
         assert said in texts(at) and not at.exception
         assert [t.label for t in at.text_input] == ["Class code (from your teacher's link)"]
+
+
+def test_students_share_drawings_and_the_teacher_trains_on_hands_it_never_saw(store):
+    classes, pool = SchoolClasses(store), ClassPool(store)
+    teacher = store.new_workspace().name
+    code = classes.create(teacher, "Drawing class").code
+    rng = np.random.default_rng(0)
+    students = []
+    for name in ("Ana", "Bo", "Cy"):
+        workspace = store.new_workspace()
+        workspace.start_task(["あ", "い", "う"])
+        classes.join(code, workspace.name, name)
+        for position, label in enumerate(("あ", "い", "う")):
+            for _ in range(3):  # each character its own stripe, drawn a little differently each time
+                image = np.zeros((28, 28), np.float32)
+                image[4 + 8 * position : 10 + 8 * position, 4:24] = 1.0
+                workspace.add_sample(label, np.clip(image + rng.normal(0, 0.1, image.shape), 0, 1), b"png", "drawn")
+        students.append(workspace)
+    workspace.add_sample("あ", np.zeros((28, 28), np.float32), b"png", "rendered")  # a render: never shareable
+
+    at = open_page("pages/collect.py", {"workspace": students[0].name})
+    next(b for b in at.button if b.label == "Share all my drawings").click().run()
+    assert len(pool.contributed(code, students[0].name)) == 9
+    at = open_page("pages/collect.py", {"workspace": students[1].name})
+    first = students[1].samples("あ")[0]
+    at.checkbox(key=f"share_{first.id}").check().run()
+    assert pool.contributed(code, students[1].name) == {first.id}
+    pool.contribute(code, students[2].name, [s.id for s in students[2].samples()])  # the render is not added
+    assert len(pool.pooled(code)) == 9 + 1 + 9
+
+    looking = open_page(CLASS_PAGE, {"class": code, "workspace": students[1].name})
+    assert "19 drawings of 3 characters from 3 students" in texts(looking)
+    assert not [b for b in looking.button if b.label == "Train both models on the class's drawings"]
+
+    at = open_page(CLASS_PAGE, {"class": code, "workspace": teacher}, timeout=300)
+    next(b for b in at.button if b.label == "Train both models on the class's drawings").click().run()
+    teacher_workspace = store.workspace(teacher)
+    deadline = time.monotonic() + 240
+    while teacher_workspace.latest_run("class-pool") is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    kept = teacher_workspace.latest_run("class-pool").summary
+    (held,) = kept["held_out"]  # one of three hands held out
+    by_id = {d.sample_id: d for d in pool.pooled(code)}
+    assert {by_id[i].student for i in kept["eval_sample_ids"]} == {held}
+    assert kept["train_size"] == 19 - len(kept["eval_sample_ids"])
+    for viewer in (teacher, students[1].name):  # the teacher's training is shown to every student
+        shown = texts(open_page(CLASS_PAGE, {"class": code, "workspace": viewer}))
+        assert f"On hands it never saw ({kept['eval_source']}: {held})" in shown
+        assert "Drawings every model got wrong:" in shown

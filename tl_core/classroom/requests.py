@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
+from tl_core.classroom.class_dataset import POOL_KIND, PooledTask, class_pool_key
 from tl_core.classroom.experiments import (
     comparison_record,
     keep_comparison,
@@ -200,7 +201,42 @@ class PersonalModelRequest(_FromZooModel):
         )
 
 
-Request = ComparisonRequest | SweepRequest | LessonRequest | LessonSweepRequest | PersonalModelRequest
+@dataclass(frozen=True)
+class ClassPoolRequest(_FromZooModel):
+    """Both models trained on a class's pooled drawings and checked on the held-out students' drawings
+    (`tl_core.classroom.class_dataset`); shared like a lesson: whoever asks for the same pool and settings while it
+    waits or runs joins it. Kept with the held-out students and the evaluation drawings' ids, for the class page."""
+
+    pooled: PooledTask
+    settings: TrainSettings
+    class_code: str
+    kind = POOL_KIND
+
+    @property
+    def share_key(self) -> str:
+        return f"{class_pool_key(self.class_code)}:{self.pooled.version}:{self.settings}"
+
+    def details(self) -> JobDetails:
+        title = "Training both models on the class's drawings"
+        return JobDetails(title, self.settings.epochs, len(self.pooled.task.labels), "class")
+
+    def work(self, queue: JobQueue) -> Work:
+        def work(job: Job) -> int | None:
+            asked = (self.pretrained, self.architecture, self.model_title, self.pooled.task, self.settings)
+            kept = comparison_record(*asked, curve_progress(job), queue.watch(job))
+            if kept is None:
+                return None
+            summary, models = kept
+            stored = replace(summary, lesson_key=class_pool_key(self.class_code)).to_json()
+            stored |= {"held_out": list(self.pooled.held_out), "eval_sample_ids": list(self.pooled.eval_sample_ids)}
+            return self.keep_for_every_owner(queue, job, stored, models)
+
+        return work
+
+
+Request = (
+    ComparisonRequest | SweepRequest | LessonRequest | LessonSweepRequest | PersonalModelRequest | ClassPoolRequest
+)
 
 
 class RunsElsewhere(Protocol):

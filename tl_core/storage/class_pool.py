@@ -31,7 +31,8 @@ class ClassPool:
         self.store = store
 
     def contribute(self, code: str, workspace: str, sample_ids: list[int]) -> int:
-        """Add these of the student's own samples to the class's pool; how many were new."""
+        """Add these of the student's own drawings to the class's pool (renders are not a hand: skipped); how many
+        were new."""
         with self.store.connect(write=True) as connection:
             if not connection.execute(
                 "SELECT 1 FROM school_class_members m JOIN school_classes c ON c.code = m.class_code "
@@ -43,7 +44,8 @@ class ClassPool:
             for sample_id in sample_ids:  # only the student's own: the workspace is in the condition
                 added += connection.execute(
                     "INSERT INTO school_class_drawings (class_code, sample_id, workspace) "
-                    "SELECT ?, id, workspace FROM samples WHERE id = ? AND workspace = ? ON CONFLICT DO NOTHING",
+                    "SELECT ?, id, workspace FROM samples WHERE id = ? AND workspace = ? AND source = 'drawn' "
+                    "ON CONFLICT DO NOTHING",
                     (code, int(sample_id), workspace),
                 ).rowcount
         return added
