@@ -160,6 +160,11 @@ if school_class.ended is not None:
 elif school_class.closed:
     st.caption("Closed to new students.")
 st.toggle("Presenter view (large type for a projector)", key="present")
+if present != (st.query_params.get("present") == "1"):  # kept in the address, so the projector's tab keeps it
+    if present:
+        st.query_params["present"] = "1"
+    else:
+        st.query_params.pop("present", None)
 if not teacher:
     join_or_welcome(classes, school_class, workspace.name, "class")
 live(school_class, present)

@@ -27,6 +27,15 @@ def store(tmp_path, monkeypatch):
     return WorkspaceStore(tmp_path / "workspaces.sqlite3")
 
 
+@pytest.fixture
+def either_store(store_location, tmp_path, monkeypatch):
+    """The app's store on SQLite, then on a PostgreSQL server (what several app servers share)."""
+    monkeypatch.setenv("TL_DATA_DIR", str(tmp_path))
+    if store_location.startswith("postgresql"):
+        monkeypatch.setenv("TL_DATABASE_URL", store_location)
+    return WorkspaceStore(store_location)
+
+
 def open_page(page, query, timeout=120):
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.query_params.update(query)
@@ -66,8 +75,9 @@ def a_run(workspace, transfer, scratch, model_title="LeNet-5", shots=5):
 
 
 @pytest.fixture
-def a_class(store):
+def a_class(either_store):
     """A class with three students: two finished a run, one is still collecting."""
+    store = either_store
     classes = SchoolClasses(store)
     teacher = store.new_workspace().name
     code = classes.create(teacher, "Year 9 <science>").code
@@ -99,7 +109,8 @@ def test_a_teacher_creates_a_class_on_the_lesson_page_and_its_link_carries_it(st
     assert [m.name for m in SchoolClasses(store).members(made.code)] == ["Ana"]
 
 
-def test_a_student_joins_from_the_class_page_and_a_taken_or_bad_name_is_explained(a_class, store):
+def test_a_student_joins_from_the_class_page_and_a_taken_or_bad_name_is_explained(a_class, either_store):
+    store = either_store
     code, _, _ = a_class
     newcomer = store.new_workspace().name
     at = open_page(CLASS_PAGE, {"class": code.lower(), "workspace": newcomer})
@@ -113,7 +124,7 @@ def test_a_student_joins_from_the_class_page_and_a_taken_or_bad_name_is_explaine
     assert not [e for e in at.expander if e.label == "Manage the class"]  # a student moderates nothing
 
 
-def test_the_class_page_shows_statuses_rows_the_summary_and_the_chart(a_class, store):
+def test_the_class_page_shows_statuses_rows_the_summary_and_the_chart(a_class):
     code, teacher, _ = a_class
     at = open_page(CLASS_PAGE, {"class": code, "workspace": teacher})
     assert at.title[0].value == "Class: Year 9 \\<science\\>"  # a name is text, not markup
@@ -138,7 +149,8 @@ def test_the_class_page_shows_statuses_rows_the_summary_and_the_chart(a_class, s
     assert {d.proto.label for d in at.get("download_button")} == {"Results (.csv)", "One-page summary (.html)"}
 
 
-def test_only_the_teacher_renames_removes_closes_and_ends_and_the_results_stay(a_class, store):
+def test_only_the_teacher_renames_removes_closes_and_ends_and_the_results_stay(a_class, either_store):
+    store = either_store
     code, teacher, students = a_class
     classes = SchoolClasses(store)
     visitor = open_page(CLASS_PAGE, {"class": code, "workspace": students["Ana"].name})
