@@ -70,7 +70,7 @@ TARGETS = {
     "ray_overhead_s": 1.0,
 }
 DB_NAME = "workspaces.sqlite3"  # the app's file name in TL_DATA_DIR (tl_core.storage.database.DB_FILE)
-CLASS_PAGE_REFRESH_S = 2.0  # how often the class page's live part refreshes (pages/class.py)
+CLASS_PAGE_REFRESH_S = 2.0  # how often the class page's live part refreshes for the teacher (pages/class.py)
 DRAW_EVERY_POLLS = 6  # a prediction every 3 s per student while waiting: 30 students, 10 drawings a second
 
 

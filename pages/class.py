@@ -5,6 +5,7 @@ Anyone with the code sees the class's results by display name; only the teacher'
 class) sees the moderation controls, and every change checks that again in the store.
 """
 
+from dataclasses import asdict
 from datetime import datetime
 
 import streamlit as st
@@ -33,7 +34,8 @@ from ui.workspace import current_workspace, school_classes
 
 require_frame()  # first: a deep link as a fresh server's first request runs this file without app.py
 
-REFRESH_SECONDS = 2.0  # the live part polls the store and the queue this often
+TEACHER_REFRESH_SECONDS = 2.0  # the live part polls the store and the queue this often for the teacher ...
+STUDENT_REFRESH_SECONDS = 10.0  # ... and for a student: thirty students watching must not cost the trainer a core
 
 
 def rows_of(school_class: SchoolClass) -> list[ClassRow]:
@@ -43,7 +45,6 @@ def rows_of(school_class: SchoolClass) -> list[ClassRow]:
     return class_rows(classes.runs(school_class.code))
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
 def live(school_class: SchoolClass, present: bool) -> None:
     """Statuses, rows, charts and summary: polled, so the teacher sees students move without reloading."""
     rows = rows_of(school_class)
@@ -130,7 +131,7 @@ def moderation(school_class: SchoolClass) -> None:
                 st.rerun()
             sure = st.checkbox("I want to end the class (its results are kept for download)", key="class_end_sure")
             if st.button("End the class", icon=":material/flag:", disabled=not sure):
-                rows = [row.__dict__ for row in class_rows(classes.runs(code))]
+                rows = [asdict(row) for row in class_rows(classes.runs(code))]
                 classes.end(code, teacher, rows)
                 st.rerun()
         except WorkspaceError as error:
@@ -167,7 +168,7 @@ if present != (st.query_params.get("present") == "1"):  # kept in the address, s
         st.query_params.pop("present", None)
 if not teacher:
     join_or_welcome(classes, school_class, workspace.name, "class")
-live(school_class, present)
+st.fragment(run_every=TEACHER_REFRESH_SECONDS if teacher else STUDENT_REFRESH_SECONDS)(live)(school_class, present)
 rows = rows_of(school_class)
 
 st.header("The class's own drawings")
