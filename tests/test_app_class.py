@@ -132,7 +132,7 @@ def test_the_class_page_shows_statuses_rows_the_summary_and_the_chart(a_class):
     assert dict(zip(statuses["student"], statuses["where"], strict=True)) == {
         "Ana": "done (1 run)",
         "Bo": "done (1 run)",
-        "Cy": "collecting samples",
+        "Cy": "collecting: nothing trained yet",
     }
     rows = table(at, "transfer")
     assert list(rows["student"]) == ["Ana", "Bo"] and list(rows["transfer"]) == [0.9, 0.4]

@@ -86,8 +86,10 @@ def test_a_student_status_follows_their_job_in_the_real_queue():
     while first.status != RUNNING and time.monotonic() < deadline:
         time.sleep(0.01)
     first.events.append(("transfer", None))
+    assert student_status("Ana", first, 0, 0).words == "training transfer: epoch 1/30"
+    first.events.append(("transfer", None))
     first.events.append(("scratch", None))
-    assert student_status("Ana", first, 0, 0).words == "training: epoch 1/30"
+    assert student_status("Ana", first, 0, 0).words == "training scratch: epoch 1/30"
     waiting = student_status("Bo", second, queue.position(second), 0)
     assert (waiting.state, waiting.words) == ("waiting", "waiting: number 1 in line")
     assert student_status("Cy", None, 0, 0).state == "collecting"

@@ -192,16 +192,17 @@ def student_status(student: str, job: Job | None, position: int, runs: int) -> S
     if job is not None and job.status == PAUSED:
         return StudentStatus(student, "waiting", "waiting: paused for a shorter job", runs)
     if job is not None and job.status == RUNNING:
-        done = (
-            sum(1 for which, _ in list(job.events) if which == "scratch") if job.kind in ("comparison", "lesson") else 0
-        )
-        epochs = f": epoch {done}/{job.details.epochs}" if job.details.epochs else ""
-        return StudentStatus(student, "training", f"training{epochs}", runs)
+        events = list(job.events)
+        if job.kind in ("comparison", "lesson", "class-pool") and job.details.epochs:
+            which = events[-1][0] if events else "transfer"  # the model training now: transfer first, then scratch
+            done = sum(1 for model, _ in events if model == which)  # epochs it has finished
+            return StudentStatus(student, "training", f"training {which}: epoch {done}/{job.details.epochs}", runs)
+        return StudentStatus(student, "training", "training", runs)
     if job is not None and job.status == FAILED and not runs:
         return StudentStatus(student, "stopped", "stopped: the training failed", runs)
     if runs:
         return StudentStatus(student, "done", f"done ({runs} run{'s' if runs != 1 else ''})", runs)
-    return StudentStatus(student, "collecting", "collecting samples", runs)
+    return StudentStatus(student, "collecting", "collecting: nothing trained yet", runs)
 
 
 def one_page_summary(class_name: str, rows: list[ClassRow], when: str) -> str:
