@@ -5,15 +5,17 @@ Anyone with the code sees the class's results by display name; only the teacher'
 class) sees the moderation controls, and every change checks that again in the store.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from tl_core.classroom.class_results import (
     STATES,
     ClassRow,
-    class_rows,
+    ClassRowsReader,
     data_efficiency,
     one_page_summary,
     rows_csv,
@@ -38,15 +40,39 @@ TEACHER_REFRESH_SECONDS = 2.0  # the live part polls the store and the queue thi
 STUDENT_REFRESH_SECONDS = 10.0  # ... and for a student: thirty students watching must not cost the trainer a core
 
 
+@st.cache_resource(show_spinner=False)
+def rows_reader() -> ClassRowsReader:
+    """This server's reader of class rows (each kept run parsed once, for every page that shows it)."""
+    return ClassRowsReader()
+
+
 def rows_of(school_class: SchoolClass) -> list[ClassRow]:
     """Every finished comparison of the class: from the students' workspaces while it runs, as kept once it ended."""
     if school_class.ended is not None:
         return [ClassRow(**row) for row in classes.final_rows(school_class.code) or []]
-    return class_rows(classes.runs(school_class.code))
+    return rows_reader().rows(classes, school_class.code)
 
 
-def live(school_class: SchoolClass, present: bool) -> None:
-    """Statuses, rows, charts and summary: polled, so the teacher sees students move without reloading."""
+@st.cache_resource(show_spinner=False)
+def built_figures() -> dict[tuple, go.Figure]:
+    """The class charts this server has built, by what they show: plotly checks every property as a figure is
+    built (30 ms of a core for thirty runs), at every refresh of every teacher's page otherwise. Shared and never
+    changed (st.plotly_chart sends a copy); keyed by small tuples, as hashing the rows themselves costs as much."""
+    return {}
+
+
+def figure_for(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
+    built = built_figures()
+    if key not in built:
+        if len(built) >= 64:
+            built.clear()
+        built[key] = build()
+    return built[key]
+
+
+def live(school_class: SchoolClass, present: bool) -> tuple[list[ClassRow], list[str]]:
+    """Statuses, rows, charts and summary: polled, so the teacher sees students move without reloading. Returns
+    the rows and the students' names it read, for the rest of the page (in a whole-page run)."""
     rows = rows_of(school_class)
     members = classes.members(school_class.code)
     st.subheader(f"Students ({len(members)})")
@@ -70,14 +96,18 @@ def live(school_class: SchoolClass, present: bool) -> None:
     st.subheader(f"Results ({len(rows)} finished run{'s' if len(rows) != 1 else ''})")
     st.markdown(f"**{escape_markdown(summary_in_words(rows))}**")
     if not rows:
-        return
-    scatter, efficiency = st.columns(2, gap="large")
-    scatter.plotly_chart(for_projector(runs_scatter(rows, 520 if present else 420), present), key="class_scatter")
+        return rows, [member.name for member in members]
+    scatter_column, efficiency = st.columns(2, gap="large")
+    scatter_key = ("scatter", present, *((row.run_id, row.student) for row in rows))  # a kept run never changes
+    scatter = figure_for(scatter_key, lambda: for_projector(runs_scatter(rows, 520 if present else 420), present))
+    scatter_column.plotly_chart(scatter, key="class_scatter")
     points = data_efficiency(rows)
     with efficiency:
         st.markdown("**The class's data efficiency**: final accuracy against samples per class, from everyone's runs.")
         if len({point.shots for point in points}) > 1:
-            st.plotly_chart(for_projector(efficiency_chart(points), present), key="class_efficiency")
+            efficiency_key = ("efficiency", present, *((p.shots, p.model, p.median, p.low, p.high) for p in points))
+            curve = figure_for(efficiency_key, lambda: for_projector(efficiency_chart(points), present))
+            st.plotly_chart(curve, key="class_efficiency")
         else:
             st.caption("Every run so far used the same number of samples per class: try other numbers to draw it.")
     st.dataframe(
@@ -103,12 +133,12 @@ def live(school_class: SchoolClass, present: bool) -> None:
         width="stretch",
         key="class_rows",
     )
+    return rows, [member.name for member in members]
 
 
-def moderation(school_class: SchoolClass) -> None:
+def moderation(school_class: SchoolClass, names: list[str]) -> None:
     """The teacher's controls: rename or remove an entry, close to new joins, end the class."""
     code, teacher = school_class.code, workspace.name
-    names = [member.name for member in classes.members(code)]
     with st.expander("Manage the class", icon=":material/manage_accounts:"):
         try:
             if names:
@@ -131,7 +161,7 @@ def moderation(school_class: SchoolClass) -> None:
                 st.rerun()
             sure = st.checkbox("I want to end the class (its results are kept for download)", key="class_end_sure")
             if st.button("End the class", icon=":material/flag:", disabled=not sure):
-                rows = [asdict(row) for row in class_rows(classes.runs(code))]
+                rows = [asdict(row) for row in rows_of(school_class)]
                 classes.end(code, teacher, rows)
                 st.rerun()
         except WorkspaceError as error:
@@ -168,8 +198,8 @@ if present != (st.query_params.get("present") == "1"):  # kept in the address, s
         st.query_params.pop("present", None)
 if not teacher:
     join_or_welcome(classes, school_class, workspace.name, "class")
-st.fragment(run_every=TEACHER_REFRESH_SECONDS if teacher else STUDENT_REFRESH_SECONDS)(live)(school_class, present)
-rows = rows_of(school_class)
+refresh = TEACHER_REFRESH_SECONDS if teacher else STUDENT_REFRESH_SECONDS
+rows, names = st.fragment(run_every=refresh)(live)(school_class, present)
 
 st.header("The class's own drawings")
 class_drawings(school_class, workspace.name, rows)
@@ -177,16 +207,21 @@ class_drawings(school_class, workspace.name, rows)
 st.header("Take it home")
 stem = f"class-{school_class.code}"
 download_csv, download_page = st.columns(2)
-download_csv.download_button(
-    "Results (.csv)", rows_csv(rows), f"{stem}-results.csv", "text/csv", icon=":material/table:", key="class_csv"
+download_csv.download_button(  # made when pressed, not at every rerun
+    "Results (.csv)",
+    lambda: rows_csv(rows_of(school_class)),
+    f"{stem}-results.csv",
+    "text/csv",
+    icon=":material/table:",
+    key="class_csv",
 )
 download_page.download_button(
     "One-page summary (.html)",
-    one_page_summary(school_class.name, rows, datetime.now().strftime("%d %B %Y, %H:%M")),
+    lambda: one_page_summary(school_class.name, rows_of(school_class), datetime.now().strftime("%d %B %Y, %H:%M")),
     f"{stem}-summary.html",
     "text/html",
     icon=":material/description:",
     key="class_summary",
 )
 if teacher:
-    moderation(school_class)
+    moderation(school_class, names)

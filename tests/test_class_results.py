@@ -97,3 +97,30 @@ def test_a_student_status_follows_their_job_in_the_real_queue():
     while second.status != "done" and time.monotonic() < deadline:
         time.sleep(0.01)
     assert student_status("Bo", second, 0, 1).words == "done (1 run)"
+
+
+def test_the_rows_reader_parses_each_run_once_and_follows_renames_and_removals(tmp_path):
+    from tl_core.classroom.class_results import ClassRowsReader
+    from tl_core.storage.school_classes import SchoolClasses
+    from tl_core.storage.workspace import WorkspaceStore
+
+    store = WorkspaceStore(tmp_path / "w.sqlite3")
+    classes = SchoolClasses(store)
+    teacher = store.new_workspace().name
+    code = classes.create(teacher, "C").code
+    summary = comparison(curves([0.9], [1.0]), curves([0.5], [1.0]))
+    ana, bo = store.new_workspace(), store.new_workspace()
+    classes.join(code, ana.name, "Ana")
+    classes.join(code, bo.name, "Bo")
+    ana.save_run("lesson", summary)
+    reader = ClassRowsReader()
+    assert [row.student for row in reader.rows(classes, code)] == ["Ana"]
+    parsed = []
+    classes_runs = classes.runs
+    classes.runs = lambda *args, **kwargs: parsed.append(args) or classes_runs(*args, **kwargs)
+    assert [row.student for row in reader.rows(classes, code)] == ["Ana"] and not parsed  # nothing new: no summary read
+    bo.save_run("lesson", summary)
+    classes.rename(code, teacher, "Ana", "Anna")
+    assert [row.student for row in reader.rows(classes, code)] == ["Anna", "Bo"] and len(parsed) == 1
+    classes.remove(code, teacher, "Bo")
+    assert [row.student for row in reader.rows(classes, code)] == ["Anna"]

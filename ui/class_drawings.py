@@ -15,6 +15,7 @@ from tl_core.classroom.requests import ClassPoolRequest
 from tl_core.markdown import escape_markdown
 from tl_core.models.architectures import DEFAULT_MODEL
 from tl_core.storage.class_pool import ClassPool, PooledDrawing
+from tl_core.storage.contents import Workspace
 from tl_core.storage.school_classes import SchoolClass
 from tl_core.training.cost import check_comparison
 from tl_core.training.results import COMPARISON_MODELS, ComparisonSummary
@@ -55,7 +56,7 @@ def pooled_gallery(drawings: list[PooledDrawing]) -> None:
 def pool_training(school_class: SchoolClass, drawings: list[PooledDrawing], viewer: str, rows: list[ClassRow]) -> None:
     """The teacher trains both models on the pool; everyone sees the running training and its result."""
     store = school_classes().store
-    teacher_workspace = store.workspace(school_class.teacher)
+    teacher_workspace = Workspace(store, school_class.teacher)  # only read: not `store.workspace`, which touches it
     queue = training_queue()
     job = queue.latest(school_class.teacher, kind=POOL_KIND, touch=school_class.is_teacher(viewer))
     running = job is not None and job.status not in FINISHED

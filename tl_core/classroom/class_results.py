@@ -10,13 +10,13 @@ import csv
 import io
 import statistics
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from html import escape
 
 from tl_core.classroom.jobs import FAILED, PAUSED, QUEUED, RUNNING, Job
 from tl_core.classroom.lesson import speed_and_accuracy
 from tl_core.data.charsets import CHARSETS
-from tl_core.storage.school_classes import MemberRun
+from tl_core.storage.school_classes import MemberRun, SchoolClasses
 from tl_core.training.evaluation import better_worse_or_tie
 from tl_core.training.results import COMPARISON_MODELS, ComparisonSummary
 
@@ -74,6 +74,27 @@ def class_row(run: MemberRun) -> ClassRow:
 
 def class_rows(runs: Iterable[MemberRun]) -> list[ClassRow]:
     return [class_row(run) for run in runs]
+
+
+class ClassRowsReader:
+    """A class's rows, re-read every few seconds by its page: a kept run never changes, so each is read and parsed
+    once (its summary is tens of kilobytes); the names (a teacher may rename) and who is in are asked each time."""
+
+    def __init__(self, most_kept: int = 100_000) -> None:
+        self._rows: dict[int, ClassRow] = {}
+        self._most_kept = most_kept  # about 200 bytes each
+
+    def rows(self, classes: SchoolClasses, code: str) -> list[ClassRow]:
+        current = classes.run_ids(code)
+        missing = [run_id for run_id, _ in current if run_id not in self._rows]
+        if missing:
+            if len(self._rows) + len(missing) > self._most_kept:
+                self._rows.clear()  # a server up for a whole school year: start again rather than grow
+            wanted = set(missing)
+            for run in classes.runs(code, after_id=min(missing) - 1):
+                if run.run_id in wanted:
+                    self._rows[run.run_id] = class_row(run)
+        return [replace(self._rows[run_id], student=name) for run_id, name in current if run_id in self._rows]
 
 
 def summary_in_words(rows: list[ClassRow]) -> str:

@@ -218,20 +218,16 @@ class SchoolClasses:
     def members(self, code: str) -> list[Member]:
         with self.store.connect() as connection:
             rows = connection.execute(
-                "SELECT name, joined, workspace FROM school_class_members WHERE class_code = ? AND removed = 0 "
-                "ORDER BY joined",
+                "SELECT name, joined, workspace FROM school_class_members WHERE class_code = ? AND removed = 0",
                 (code,),
             ).fetchall()
-        return [Member(*row) for row in rows]
+        return sorted((Member(*row) for row in rows), key=lambda member: member.joined)
 
     def runs(self, code: str, after_id: int = 0) -> list[MemberRun]:
         """Every comparison and lesson run students trained since they joined, oldest first (id > `after_id`)."""
-        kinds = ", ".join("?" for _ in KINDS_IN_CLASS)
         with self.store.connect() as connection:
             rows = connection.execute(
-                "SELECT m.name, r.workspace, r.id, r.kind, r.created, r.summary FROM school_class_members m "
-                "JOIN runs r ON r.workspace = m.workspace "
-                f"WHERE m.class_code = ? AND m.removed = 0 AND r.created >= m.joined AND r.kind IN ({kinds}) "
+                f"SELECT m.name, r.workspace, r.id, r.kind, r.created, r.summary {_CLASS_RUNS} "
                 "AND r.id > ? ORDER BY r.id",
                 (code, *KINDS_IN_CLASS, after_id),
             ).fetchall()
@@ -239,6 +235,16 @@ class SchoolClasses:
             MemberRun(name, ws, run_id, kind, created, json.loads(summary))
             for name, ws, run_id, kind, created, summary in rows
         ]
+
+    def run_ids(self, code: str) -> list[tuple[int, str]]:
+        """(run id, student's name now) of the same runs, without their summaries: what changed since last time."""
+        with self.store.connect() as connection:
+            return [
+                tuple(row)
+                for row in connection.execute(
+                    f"SELECT r.id, m.name {_CLASS_RUNS} ORDER BY r.id", (code, *KINDS_IN_CLASS)
+                ).fetchall()
+            ]
 
     # --- guards ------------------------------------------------------------------------------------------
     def _teacher_changes(self, code: str, teacher: str, sql: str, parameters: tuple) -> None:
@@ -256,6 +262,10 @@ class SchoolClasses:
 
 
 _SELECT_CLASS = "SELECT code, name, created, closed, ended, teacher FROM school_classes"
+_CLASS_RUNS = (  # the class's rows: runs of its students (not removed) since they joined; parameters: code, kinds
+    "FROM school_class_members m JOIN runs r ON r.workspace = m.workspace WHERE m.class_code = ? AND m.removed = 0 "
+    f"AND r.created >= m.joined AND r.kind IN ({', '.join('?' for _ in KINDS_IN_CLASS)})"
+)
 
 
 def _school_class(row: tuple) -> SchoolClass:
