@@ -79,11 +79,8 @@ def live(school_class: SchoolClass, present: bool) -> tuple[list[ClassRow], list
     if school_class.ended is None:
         queue = training_queue()
         runs_of = {member.name: sum(1 for row in rows if row.student == member.name) for member in members}
-        statuses = []
-        for member in members:
-            job = queue.latest(member.workspace, touch=False)  # touch=False: watching is not the student's presence
-            position = queue.position(job) if job is not None and job.status == "queued" else 0
-            statuses.append(student_status(member.name, job, position, runs_of[member.name]))
+        places = queue.whereabouts([member.workspace for member in members])  # one question for the class
+        statuses = [student_status(m.name, places.get(m.workspace), runs_of[m.name]) for m in members]
         counts = {state: sum(1 for status in statuses if status.state == state) for state in STATES}
         st.markdown(" · ".join(f"**{count}** {state}" for state, count in counts.items() if count) or "Nobody yet.")
         if statuses:

@@ -85,18 +85,22 @@ def test_a_student_status_follows_their_job_in_the_real_queue():
     deadline = time.monotonic() + 5
     while first.status != RUNNING and time.monotonic() < deadline:
         time.sleep(0.01)
+
+    def where(name, workspace, runs=0):
+        return student_status(name, queue.whereabouts(["ws-a", "ws-b", "ws-c"]).get(workspace), runs)
+
+    assert where("Ana", "ws-a").words == "training transfer: epoch 0/30"
     first.events.append(("transfer", None))
-    assert student_status("Ana", first, 0, 0).words == "training transfer: epoch 1/30"
-    first.events.append(("transfer", None))
-    first.events.append(("scratch", None))
-    assert student_status("Ana", first, 0, 0).words == "training scratch: epoch 1/30"
-    waiting = student_status("Bo", second, queue.position(second), 0)
+    assert where("Ana", "ws-a").words == "training transfer: epoch 1/30"
+    first.events.extend([("transfer", None), ("scratch", None)])
+    assert where("Ana", "ws-a").words == "training scratch: epoch 1/30"
+    waiting = where("Bo", "ws-b")
     assert (waiting.state, waiting.words) == ("waiting", "waiting: number 1 in line")
-    assert student_status("Cy", None, 0, 0).state == "collecting"
+    assert where("Cy", "ws-c").state == "collecting" and "ws-c" not in queue.whereabouts(["ws-c"])
     release.set()
     while second.status != "done" and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert student_status("Bo", second, 0, 1).words == "done (1 run)"
+    assert where("Bo", "ws-b", runs=1).words == "done (1 run)"
 
 
 def test_the_rows_reader_parses_each_run_once_and_follows_renames_and_removals(tmp_path):

@@ -105,6 +105,10 @@ def test_a_waiting_job_shows_its_place_and_cancel_stops_within_one_epoch(queue, 
     second = submit(queue, comparison(store, "ray-dan", task, epochs=300, seed=6))
     waiting = queue.get(second.id)
     assert waiting.status != RUNNING and queue.position(waiting) == 1 and queue.estimated_wait(waiting) > 0
+    places = queue.whereabouts(["ray-carol", "ray-dan", "ray-nobody"])  # a class page's one question
+    assert set(places) == {"ray-carol", "ray-dan"} and places["ray-dan"].position == 1
+    assert places["ray-carol"].status == RUNNING and places["ray-carol"].epochs == 300
+    assert places["ray-carol"].training in ("transfer", "scratch") and places["ray-carol"].epochs_done >= 1
     queue.cancel(second.id)
     queue.cancel(first.id)
     events_when_cancelled = len(queue.get(first.id).events)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from html import escape
 
-from tl_core.classroom.jobs import FAILED, PAUSED, QUEUED, RUNNING, Job
+from tl_core.classroom.jobs import FAILED, PAUSED, QUEUED, RUNNING, Whereabouts
 from tl_core.classroom.lesson import speed_and_accuracy
 from tl_core.data.charsets import CHARSETS
 from tl_core.storage.school_classes import MemberRun, SchoolClasses
@@ -204,26 +204,27 @@ class StudentStatus:
 STATES = ("collecting", "waiting", "training", "done", "stopped")
 
 
-def student_status(student: str, job: Job | None, position: int, runs: int) -> StudentStatus:
-    """From the student's latest job (None: never trained on this server's queue) and their finished runs.
-
-    `position` is the job's place in line (`queue.position(job)`; unused unless it waits)."""
-    if job is not None and job.status == QUEUED:
-        return StudentStatus(student, "waiting", f"waiting: number {position} in line", runs)
-    if job is not None and job.status == PAUSED:
+def student_status(student: str, place: Whereabouts | None, runs: int) -> StudentStatus:
+    """From where the student's latest job is (`JobQueue.whereabouts`; None: none in this server's queue) and how
+    many runs they finished in the class."""
+    if place is not None and place.status == QUEUED:
+        return StudentStatus(student, "waiting", f"waiting: number {place.position} in line", runs)
+    if place is not None and place.status == PAUSED:
         return StudentStatus(student, "waiting", "waiting: paused for a shorter job", runs)
-    if job is not None and job.status == RUNNING:
-        events = list(job.events)
-        if job.kind in ("comparison", "lesson", "class-pool") and job.details.epochs:
-            which = events[-1][0] if events else "transfer"  # the model training now: transfer first, then scratch
-            done = sum(1 for model, _ in events if model == which)  # epochs it has finished
-            return StudentStatus(student, "training", f"training {which}: epoch {done}/{job.details.epochs}", runs)
+    if place is not None and place.status == RUNNING:
+        if place.epochs and place.kind in CURVE_KINDS:
+            which = place.training or "transfer"  # transfer trains first, then scratch
+            done = place.epochs_done if place.training else 0
+            return StudentStatus(student, "training", f"training {which}: epoch {done}/{place.epochs}", runs)
         return StudentStatus(student, "training", "training", runs)
-    if job is not None and job.status == FAILED and not runs:
+    if place is not None and place.status == FAILED and not runs:
         return StudentStatus(student, "stopped", "stopped: the training failed", runs)
     if runs:
         return StudentStatus(student, "done", f"done ({runs} run{'s' if runs != 1 else ''})", runs)
     return StudentStatus(student, "collecting", "collecting: nothing trained yet", runs)
+
+
+CURVE_KINDS = ("comparison", "lesson", "class-pool")  # jobs that train both models epoch by epoch
 
 
 def one_page_summary(class_name: str, rows: list[ClassRow], when: str) -> str:

@@ -87,6 +87,18 @@ class JobDetails:
     place: str | None = None  # where on its page it was started (the lesson shows it there)
 
 
+@dataclass(frozen=True)
+class Whereabouts:
+    """Someone's latest job as a class page shows it: small, so thirty are one question (and one message on Ray)."""
+
+    status: str
+    kind: str
+    position: int  # its place in line while queued (0 otherwise)
+    training: str | None  # the model its last epoch was of ("transfer", "scratch"); None before any, or not curves
+    epochs_done: int  # epochs of that model finished
+    epochs: int | None  # per model (JobDetails.epochs)
+
+
 class JobRefused(Exception):
     """A job was not queued; `str(error)` tells the student why and what to do. `reason` is one of
     "busy" (this workspace or browser has a job already), "full" (the server's queue) or "budget"."""
@@ -323,6 +335,23 @@ class JobQueue:
             now = time.monotonic()
             mine = job.expected_remaining(now)
         return (0.0 if job.id in self._holding else self.estimated_wait(job)) + mine
+
+    def whereabouts(self, owners: list[str]) -> dict[str, Whereabouts]:
+        """Where each of `owners`' latest job is (those who have one), asked at once; watching touches no one."""
+        wanted = set(owners)
+        with self._lock:
+            latest: dict[str, Job] = {}
+            for job in self._jobs.values():
+                for owner in wanted.intersection(job.owners):
+                    if owner not in latest or job.id > latest[owner].id:
+                        latest[owner] = job
+            return {owner: self._whereabouts(job) for owner, job in latest.items()}
+
+    def _whereabouts(self, job: Job) -> Whereabouts:
+        curves = [which for which, _ in list(job.events) if isinstance(which, str)]  # (model, EpochRecord) events
+        training = curves[-1] if curves else None
+        position = self.position(job) if job.status == QUEUED else 0
+        return Whereabouts(job.status, job.kind, position, training, curves.count(training), job.details.epochs)
 
     def counts(self) -> dict[str, int]:
         with self._lock:

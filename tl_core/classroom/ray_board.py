@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tl_core.classroom.jobs import Job, JobDetails, JobQueue
+from tl_core.classroom.jobs import Job, JobDetails, JobQueue, Whereabouts
 from tl_core.limits import QueueLimits
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,9 @@ class JobBoard:
 
     def estimated_finish(self, job_id: int) -> float:
         return self._ask(job_id, self.queue.estimated_finish, 0.0)
+
+    def whereabouts(self, owners: list[str]) -> dict[str, Whereabouts]:
+        return self.queue.whereabouts(owners)
 
     def counts(self) -> dict[str, int]:
         return self.queue.counts()

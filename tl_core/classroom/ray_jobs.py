@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tl_core.classroom.jobs import DEFAULT_ABANDON_SECONDS, Job, JobQueue
+from tl_core.classroom.jobs import DEFAULT_ABANDON_SECONDS, Job, JobQueue, Whereabouts
 from tl_core.classroom.ray_board import BOARD_NAME, NAMESPACE, JobBoard
 from tl_core.limits import QueueLimits
 
@@ -137,6 +137,9 @@ class RayJobQueue:
 
     def estimated_finish(self, job: Job) -> float:
         return self._call("estimated_finish", job.id)
+
+    def whereabouts(self, owners: list[str]) -> dict[str, Whereabouts]:
+        return self._call("whereabouts", owners)
 
     def counts(self) -> dict[str, int]:
         return self._call("counts")
