@@ -220,5 +220,5 @@ download_page.download_button(
     icon=":material/description:",
     key="class_summary",
 )
-if teacher:
+if teacher and school_class.ended is None:  # an ended class is kept as it ended
     moderation(school_class, names)

@@ -179,6 +179,7 @@ def test_only_the_teacher_renames_removes_closes_and_ends_and_the_results_stay(a
     store.delete_workspace(students["Ana"].name)  # a student's workspace may go: the class's results stay
     at = open_page(CLASS_PAGE, {"class": code, "workspace": teacher})
     assert "This class ended on" in texts(at)
+    assert not [e for e in at.expander if e.label == "Manage the class"]  # kept as it ended
     assert list(table(at, "transfer")["student"]) == ["Ana", "Robert"]
 
 
