@@ -125,8 +125,10 @@ def test_a_student_joins_from_the_class_page_and_a_taken_or_bad_name_is_explaine
 
 
 def test_the_class_page_shows_statuses_rows_the_summary_and_the_chart(a_class):
-    code, teacher, _ = a_class
+    code, teacher, students = a_class
     at = open_page(CLASS_PAGE, {"class": code, "workspace": teacher})
+    shown = texts(at) + " ".join(frame.value.to_csv() for frame in at.dataframe)
+    assert not [ws.name for ws in students.values() if ws.name in shown]  # names only, never a student's workspace
     assert at.title[0].value == "Class: Year 9 \\<science\\>"  # a name is text, not markup
     statuses = table(at, "where")
     assert dict(zip(statuses["student"], statuses["where"], strict=True)) == {
