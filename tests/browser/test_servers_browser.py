@@ -1,7 +1,8 @@
 """In a real Chromium: two app servers share one PostgreSQL database and one Ray cluster (issue 16), as a school
 runs them behind a proxy with sticky sessions. Student A on server 1 and student B on server 2 press Train on
 the same lesson and join one training; server 1 is stopped mid-training, and A, reloading on server 2, finds
-their workspace (made on server 1), their running training and then its curves."""
+their workspace (made on server 1), their running training and then its curves. Both are in one class, whose
+page a teacher watches on server 2 (issue 17): it sees both join, train and finish, whatever server they are on."""
 
 import re
 
@@ -10,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import running_app, wait_until_idle
 from tl_core.classroom.local_ray import LOOPBACK_ONLY, ray_cluster
+from tl_core.storage.school_classes import SchoolClasses
 from tl_core.storage.workspace import WorkspaceStore
 from tl_core.training.results import ComparisonSummary
 
@@ -37,21 +39,31 @@ def school(postgres_server, tmp_path):
 
 def test_students_on_two_servers_share_a_training_and_one_survives_their_server_stopping(browser, school):
     first_server, second, database = school
-    contexts = [browser.new_context(viewport={"width": 1300, "height": 900}) for _ in range(2)]
-    alice, bob = (context.new_page() for context in contexts)
+    code = SchoolClasses(WorkspaceStore(database)).create("school-teacher", "School class").code
+    contexts = [browser.new_context(viewport={"width": 1300, "height": 900}) for _ in range(3)]
+    alice, bob, teacher = (context.new_page() for context in contexts)
+    teacher.goto(f"{second}/class?class={code}&workspace=school-teacher")
+    counts = teacher.locator('[data-testid="stMain"] p')  # "**2** training": the class's counts line
     try:
         with first_server as first:
-            alice.goto(f"{first}/lesson?workspace=school-alice&{LESSON}")
-            bob.goto(f"{second}/lesson?workspace=school-bob&{LESSON}")
-            for student in (alice, bob):
+            alice.goto(f"{first}/lesson?workspace=school-alice&class={code}&{LESSON}")
+            bob.goto(f"{second}/lesson?workspace=school-bob&class={code}&{LESSON}")
+            for student, name in ((alice, "Alice"), (bob, "Bob")):
                 expect(student.get_by_label("Epochs", exact=True)).to_have_value("60", timeout=120_000)
                 wait_until_idle(student)
+                student.get_by_label("Your name in the class").fill(name)
+                student.get_by_role("button", name="Join the class").click()
+                expect(student.get_by_text(f"You are in School class as {name}.")).to_be_visible(timeout=60_000)
+                wait_until_idle(student)
+            expect(teacher.get_by_role("heading", name="Students (2)")).to_be_visible(timeout=30_000)
             alice.get_by_role("button", name="Train both models").click()
             expect(alice.get_by_text(TRAINING).first).to_be_visible(timeout=180_000)
             bob.get_by_role("button", name="Train both models").click()  # on the other server: joins
             for student in (alice, bob):
                 expect(student.get_by_text(SHARED)).to_be_visible(timeout=60_000)
             assert not alice.get_by_text(VERDICT).count()  # still training when its server goes
+            # The teacher's page on server 2 sees the training Alice started on server 1, and Bob in it.
+            expect(counts.filter(has_text=re.compile(r"^2 training$"))).to_be_visible(timeout=30_000)
         # Server 1 is gone; A reloads on server 2 (the proxy's next choice) with the same address.
         alice.goto(f"{second}/lesson?workspace=school-alice&{LESSON}")
         expect(alice.get_by_text(TRAINING).or_(alice.get_by_text(VERDICT)).first).to_be_visible(timeout=60_000)
@@ -60,6 +72,8 @@ def test_students_on_two_servers_share_a_training_and_one_survives_their_server_
             curves = student.locator(".js-plotly-plot .legendtext")  # the learning curves' legends
             expect(curves.filter(has_text="transfer").first).to_be_visible()
             expect(curves.filter(has_text="scratch").first).to_be_visible()
+        expect(teacher.get_by_role("heading", name="Results (2 finished runs)")).to_be_visible(timeout=30_000)
+        expect(counts.filter(has_text=re.compile(r"^2 done$"))).to_be_visible()
     finally:
         for context in contexts:
             context.close()
