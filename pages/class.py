@@ -18,6 +18,7 @@ from tl_core.classroom.class_results import (
     ClassRowsReader,
     data_efficiency,
     one_page_summary,
+    repeats_in_words,
     rows_csv,
     student_status,
     summary_in_words,
@@ -30,7 +31,7 @@ from ui.class_drawings import class_drawings
 from ui.frame import end_page, require_frame
 from ui.presenter import for_projector, presenter_view
 from ui.resources import training_queue
-from ui.school_class import QUERY_KEY, class_from_url, join_or_welcome
+from ui.school_class import QUERY_KEY, class_from_url, join_or_welcome, link_to_class_page
 from ui.settings import preset
 from ui.workspace import current_workspace, school_classes
 
@@ -70,6 +71,11 @@ def figure_for(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
     return built[key]
 
 
+def table_height(rows: int) -> int:
+    """Pixels for a table of `rows` rows, so that thirty show without scrolling inside it (at most 40)."""
+    return 38 + 35 * min(rows, 40)
+
+
 def live(school_class: SchoolClass, present: bool) -> tuple[list[ClassRow], list[str]]:
     """Statuses, rows, charts and summary: polled, so the teacher sees students move without reloading. Returns
     the rows and the students' names it read, for the rest of the page (in a whole-page run)."""
@@ -88,12 +94,17 @@ def live(school_class: SchoolClass, present: bool) -> tuple[list[ClassRow], list
                 [{"student": status.student, "where": status.words} for status in statuses],
                 hide_index=True,
                 width="stretch",
+                height=table_height(len(statuses)),  # the whole class at a glance: who is stuck
                 key="class_statuses",
             )
+    elif members:
+        st.write(", ".join(escape_markdown(member.name) for member in members))
     st.subheader(f"Results ({len(rows)} finished run{'s' if len(rows) != 1 else ''})")
     st.markdown(f"**{escape_markdown(summary_in_words(rows))}**")
+    if repeats := repeats_in_words(rows):
+        st.caption(escape_markdown(repeats))
     if not rows:
-        return rows, [member.name for member in members]
+        return rows, _names_shown(members)
     scatter_column, efficiency = st.columns(2, gap="large")
     scatter_key = ("scatter", present, *((row.run_id, row.student) for row in rows))  # a kept run never changes
     scatter = figure_for(scatter_key, lambda: for_projector(runs_scatter(rows, 520 if present else 420), present))
@@ -128,9 +139,28 @@ def live(school_class: SchoolClass, present: bool) -> tuple[list[ClassRow], list
         },
         hide_index=True,
         width="stretch",
+        height=table_height(len(rows)),
         key="class_rows",
     )
-    return rows, [member.name for member in members]
+    return rows, _names_shown(members)
+
+
+def _names_shown(members: list) -> list[str]:
+    """The students' names; when they changed since the whole page last ran (someone joined, was renamed or
+    removed), run the whole page again, so the teacher's controls below list them too."""
+    names = [member.name for member in members]
+    if st.session_state.get("class_page_names", names) != names:
+        st.session_state["class_page_names"] = names  # first, or the next whole run would rerun again
+        st.rerun()
+    return names
+
+
+def remove_student(code: str, teacher: str, student: str) -> None:
+    try:
+        classes.remove(code, teacher, student)
+    except WorkspaceError as error:
+        st.session_state["class_problem"] = str(error)
+    st.session_state["class_remove_sure"] = False  # each removal is confirmed on its own
 
 
 def moderation(school_class: SchoolClass, names: list[str]) -> None:
@@ -140,18 +170,26 @@ def moderation(school_class: SchoolClass, names: list[str]) -> None:
         try:
             if names:
                 student = st.selectbox("Student", names, key="class_student")
-                rename_column, remove_column = st.columns([3, 1], vertical_alignment="bottom")
-                new_name = rename_column.text_input("New name", max_chars=32, key="class_new_name")
-                if rename_column.button("Rename", icon=":material/edit:"):
-                    classes.rename(code, teacher, student, new_name)
-                    st.rerun()
-                if remove_column.button(
+                with st.form("class_rename", border=False, clear_on_submit=True):
+                    rename_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+                    new_name = rename_column.text_input("New name", key="class_new_name")
+                    if button_column.form_submit_button("Rename", icon=":material/edit:"):
+                        classes.rename(code, teacher, student, new_name)
+                        st.rerun()
+                sure_remove = st.checkbox(
+                    f"Remove {student} from the class: their runs and shared drawings leave it; their workspace "
+                    "stays theirs",
+                    key="class_remove_sure",
+                )
+                st.button(
                     "Remove",
                     icon=":material/person_remove:",
-                    help="Their runs and shared drawings leave the class; their workspace stays theirs.",
-                ):
-                    classes.remove(code, teacher, student)
-                    st.rerun()
+                    disabled=not sure_remove,
+                    on_click=remove_student,  # a callback: it may untick the confirmation for the next one
+                    args=(code, teacher, student),
+                )
+            if problem := st.session_state.pop("class_problem", None):
+                st.error(escape_markdown(problem), icon=":material/error:")
             closed = st.toggle("Closed to new students", value=school_class.closed, key="class_closed")
             if closed != school_class.closed:
                 classes.set_closed(code, teacher, closed)
@@ -162,7 +200,7 @@ def moderation(school_class: SchoolClass, names: list[str]) -> None:
                 classes.end(code, teacher, rows)
                 st.rerun()
         except WorkspaceError as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(error), icon=":material/error:")  # it may quote a typed name
 
 
 # --- the class the address names ----------------------------------------------------------------------
@@ -171,8 +209,11 @@ workspace = current_workspace()
 school_class = class_from_url(classes)
 if school_class is None:
     st.title("Class")
+    mine = classes.of_teacher(workspace.name) + classes.classes_of(workspace.name)
+    for known in mine:  # the classes this workspace teaches or is in: found again without the code
+        link_to_class_page(known.code, f"{escape_markdown(known.name)} ({known.code})")
     with st.form("class_code_form"):
-        typed = st.text_input("Class code (from your teacher's link)", max_chars=16)
+        typed = st.text_input("Class code (from your teacher's link)")
         if st.form_submit_button("Open the class", type="primary"):
             st.query_params[QUERY_KEY] = typed.strip().upper()
             st.rerun()
@@ -182,6 +223,7 @@ preset("present", st.query_params.get("present") == "1")
 present = presenter_view(st.session_state["present"])
 teacher = school_class.is_teacher(workspace.name)
 st.title(f"Class: {escape_markdown(school_class.name)}")
+st.caption(f"Class code **{school_class.code}**: students join with the lesson's share link, which carries it.")
 if school_class.ended is not None:
     ended = datetime.fromtimestamp(school_class.ended).strftime("%d %B %Y, %H:%M")
     st.info(f"This class ended on {ended}. Its results are kept below.", icon=":material/flag:")
@@ -193,10 +235,17 @@ if present != (st.query_params.get("present") == "1"):  # kept in the address, s
         st.query_params["present"] = "1"
     else:
         st.query_params.pop("present", None)
-if not teacher:
+if teacher and not present:
+    st.link_button(  # a tab of its own, without the teacher's workspace: safe to put on a projector
+        "Open a projector view (no teacher controls)",
+        f"?{QUERY_KEY}={school_class.code}&present=1",
+        icon=":material/cast:",
+    )
+if not teacher and not present:  # a projector's tab shows the class, not a join form
     join_or_welcome(classes, school_class, workspace.name, "class")
 refresh = TEACHER_REFRESH_SECONDS if teacher else STUDENT_REFRESH_SECONDS
 rows, names = st.fragment(run_every=refresh)(live)(school_class, present)
+st.session_state["class_page_names"] = names  # what the teacher's controls below list
 
 st.header("The class's own drawings")
 class_drawings(school_class, workspace.name, rows)

@@ -100,6 +100,11 @@ def test_a_teacher_creates_a_class_on_the_lesson_page_and_its_link_carries_it(st
     assert made.name == "Tuesday, 3rd period"
     share = next(element.proto.body for element in at.get("html") if "<a href=" in element.proto.body)
     assert f"class={made.code}" in share and teacher not in share  # the teacher's workspace never travels
+    at.text_input(key="lesson_class_new_name").input("Wednesday")
+    next(b for b in at.button if b.label == "Create the class").click().run()
+    newer = next(c for c in SchoolClasses(store).of_teacher(teacher) if c.name == "Wednesday")
+    share = next(element.proto.body for element in at.get("html") if "<a href=" in element.proto.body)
+    assert f"class={newer.code}" in share  # a new class is the one the link carries, at once
 
     student = store.new_workspace().name
     at = open_page("pages/lesson.py", query | {"class": made.code, "workspace": student}, timeout=300)
@@ -165,7 +170,9 @@ def test_only_the_teacher_renames_removes_closes_and_ends_and_the_results_stay(a
     assert [m.name for m in classes.members(code)] == ["Ana", "Robert", "Cy"]
     assert list(table(at, "transfer")["student"]) == ["Ana", "Robert"]
 
-    at.selectbox(key="class_student").select("Cy")
+    at.selectbox(key="class_student").select("Cy").run()
+    assert next(b for b in at.button if b.label == "Remove").disabled  # not without saying so
+    at.checkbox(key="class_remove_sure").check().run()
     next(b for b in at.button if b.label == "Remove").click().run()
     assert [m.name for m in classes.members(code)] == ["Ana", "Robert"]
 
@@ -226,6 +233,7 @@ def test_students_share_drawings_and_the_teacher_trains_on_hands_it_never_saw(st
 
     at = open_page(CLASS_PAGE, {"class": code, "workspace": teacher}, timeout=300)
     next(b for b in at.button if b.label == "Train both models on the class's drawings").click().run()
+    assert not at.exception, at.exception  # its live panel draws both models' epochs
     teacher_workspace = store.workspace(teacher)
     deadline = time.monotonic() + 240
     while teacher_workspace.latest_run("class-pool") is None and time.monotonic() < deadline:

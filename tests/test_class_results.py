@@ -19,8 +19,8 @@ from tl_core.classroom.jobs import RUNNING, JobDetails, JobQueue
 from tl_core.storage.school_classes import MemberRun
 
 
-def row(student, transfer, scratch, model="LeNet-5", shots=5, strategy="fine-tune-top", run_id=1) -> ClassRow:
-    return ClassRow(student, model, "Katakana", shots, strategy, 30, transfer, scratch, 3.0, 9.0, run_id)
+def row(student, transfer, scratch, model="LeNet-5", shots=5, strategy="fine-tune-top", run_id=1, seed=None):
+    return ClassRow(student, model, "Katakana", shots, strategy, 30, transfer, scratch, 3.0, 9.0, run_id, seed)
 
 
 def test_a_row_reads_a_kept_lesson_run():
@@ -128,3 +128,13 @@ def test_the_rows_reader_parses_each_run_once_and_follows_renames_and_removals(t
     assert [row.student for row in reader.rows(classes, code)] == ["Anna", "Bo"] and len(parsed) == 1
     classes.remove(code, teacher, "Bo")
     assert [row.student for row in reader.rows(classes, code)] == ["Anna"]
+
+
+def test_runs_that_repeat_another_s_settings_and_seed_are_not_counted_as_new_measurements():
+    from tl_core.classroom.class_results import repeats_in_words
+
+    same = [row(name, 0.8, 0.5, seed=0) for name in ("a", "b", "c")]
+    assert repeats_in_words(same).startswith("2 of these runs repeat another's settings and seed exactly")
+    assert "1 independent measurement." in repeats_in_words(same)
+    assert repeats_in_words([row("a", 0.8, 0.5, seed=1), row("b", 0.8, 0.5, seed=2)]) is None
+    assert repeats_in_words([row("a", 0.8, 0.5), row("b", 0.8, 0.5)]) is None  # seeds not recorded: unknown

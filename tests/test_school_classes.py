@@ -104,6 +104,10 @@ def test_only_the_teacher_moderates_and_results_stay_after_the_end(store):
     assert [m.name for m in classes.members(code)] == ["Robert"]
     with pytest.raises(WorkspaceError, match="removed you"):
         classes.join(code, ana, "Ana again")
+    assert classes.was_removed(code, ana) and not classes.was_removed(code, bo)
+    newcomer = store.new_workspace().name
+    assert classes.join(code, newcomer, "ana").name == "ana"  # a removed student's name is free again
+    classes.remove(code, teacher, "ana")
     assert store.workspace(ana).latest_run("lesson") is not None  # the workspace stays the student's
 
     classes.set_closed(code, teacher, True)

@@ -36,13 +36,13 @@ def runs_scatter(rows: list[ClassRow], height: int = 420) -> go.Figure:
             hovertemplate="%{text}<br>transfer %{y:.0%}, scratch %{x:.0%}<extra></extra>",
         )
     )
-    figure.update_layout(
+    figure.update_layout(  # fixed ranges, no scale anchor: a narrow screen squeezed the axes past 0-100 %
         height=height,
-        margin=dict(l=10, r=10, t=30, b=10),
-        xaxis=dict(title="scratch accuracy", range=[0, 1.02], tickformat=".0%", constrain="domain"),
-        yaxis=dict(title="transfer accuracy", range=[0, 1.02], tickformat=".0%", scaleanchor="x"),
-        legend=dict(orientation="h", y=1.08),
-        title=dict(text="Above the line, transfer won", font=dict(size=14)),
+        margin=dict(l=10, r=10, t=40, b=70),  # the legend sits under the axis title
+        xaxis=dict(title="scratch accuracy", range=[0, 1.02], tickformat=".0%", fixedrange=True),
+        yaxis=dict(title="transfer accuracy", range=[0, 1.02], tickformat=".0%", fixedrange=True),
+        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
+        title=dict(text="Above the line, transfer won", font=dict(size=14), y=0.98, yanchor="top"),
     )
     return figure
 
@@ -59,6 +59,7 @@ def efficiency_chart(points: list[EfficiencyPoint], height: int = 380) -> go.Fig
                 y=[point.high for point in mine] + [point.low for point in mine][::-1],
                 fill="toself",
                 fillcolor=BAND[model],
+                mode="lines",  # plotly draws markers on a short trace otherwise: stray dots at the band's corners
                 line=dict(width=0),
                 hoverinfo="skip",
                 showlegend=False,
@@ -70,7 +71,7 @@ def efficiency_chart(points: list[EfficiencyPoint], height: int = 380) -> go.Fig
                 y=[point.median for point in mine],
                 mode="lines+markers",
                 line=dict(color=COLOURS[model], width=3),
-                name=f"{model} (median; band: lowest to highest)",
+                name=f"{model}: median, band lowest to highest",
                 customdata=[[point.low, point.high, point.runs] for point in mine],
                 hovertemplate=(
                     f"{model}, %{{x}} per class: median %{{y:.0%}} (from %{{customdata[0]:.0%}} to "
@@ -80,9 +81,9 @@ def efficiency_chart(points: list[EfficiencyPoint], height: int = 380) -> go.Fig
         )
     figure.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=10, b=10),
+        margin=dict(l=10, r=10, t=10, b=90),  # room for the legend under the axis title
         xaxis=dict(title="samples per class", type="log", tickvals=sorted({point.shots for point in points})),
         yaxis=dict(title="final accuracy", range=[0, 1.02], tickformat=".0%"),
-        legend=dict(orientation="h", y=-0.2),
+        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
     )
     return figure

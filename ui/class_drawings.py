@@ -45,6 +45,7 @@ def pooled_gallery(drawings: list[PooledDrawing]) -> None:
         if drawings
         else "No drawings shared yet: students share theirs on the Collect page (all at once, or one by one)."
     )
+    st.page_link("pages/collect.py", label="Collect page: draw and share", icon=":material/draw:")
     with st.container(horizontal=True, gap="medium"):
         for label in sorted(by_label):
             mine = by_label[label]
@@ -69,7 +70,7 @@ def pool_training(school_class: SchoolClass, drawings: list[PooledDrawing], view
             _training_for_students(job.id)
     found = teacher_workspace.latest_run_with("class-pool", "lesson_key", class_pool_key(school_class.code))
     if found is None:
-        if not running:
+        if not running and school_class.ended is None:
             st.caption("Once the teacher trains both models on these drawings, the result appears here.")
         return
     _pool_result(found.summary, drawings, rows)
@@ -172,11 +173,11 @@ def _missed_by_every_model(kept: dict, summary: ComparisonSummary, drawings: lis
         labels = summary.labels
         st.image(
             [upscale(drawing.image, 2) for drawing, _ in shown],
-            caption=[
-                f"{drawing.label} → {labels[said['transfer'][i]]} / {labels[said['scratch'][i]]}"
+            caption=[  # labels are text a student typed: never Markdown
+                escape_markdown(f"{drawing.label} → {labels[said['transfer'][i]]} / {labels[said['scratch'][i]]}")
                 for drawing, i in shown
             ],
-            width=64,
+            width=112,
             clamp=True,
         )
         st.caption("Under each: what it is → what transfer said / what scratch said.")

@@ -37,13 +37,21 @@ def share_with_class(workspace: Workspace, school_class: SchoolClass, samples: l
     try:
         if share_all.button("Share all my drawings", icon=":material/group_add:", disabled=not set(drawn) - shared):
             pool.contribute(school_class.code, workspace.name, drawn)
+            _show_as(drawn, True)
             st.rerun()
         if take_back.button("Take all back", icon=":material/undo:", disabled=not shared):
             pool.withdraw(school_class.code, workspace.name, sorted(shared))
+            _show_as(shared, False)
             st.rerun()
     except WorkspaceError as error:
         st.error(str(error), icon=":material/error:")
     return shared
+
+
+def _show_as(sample_ids, shared: bool) -> None:
+    """Set the drawings' own switches (a switch keeps its last state otherwise, whatever the store says now)."""
+    for sample_id in sample_ids:
+        st.session_state[f"share_{sample_id}"] = shared
 
 
 def share_toggle(workspace: Workspace, school_class: SchoolClass, sample: Sample, shared: set[int]) -> None:
@@ -56,7 +64,7 @@ def share_toggle(workspace: Workspace, school_class: SchoolClass, sample: Sample
         key=f"share_{sample.id}",
         on_change=_toggle,
         args=(workspace.name, school_class.code, sample.id),
-        help=f"Share this drawing with {school_class.name}",
+        help=f"Share this drawing with {escape_markdown(school_class.name)}",
     )
 
 

@@ -15,7 +15,7 @@ from ui.charts import CurvePoint, learning_curves
 from ui.presenter import for_projector
 from ui.resources import training_queue
 
-CURVE_KINDS = ("comparison", "lesson")  # events: ("transfer" | "scratch", EpochRecord); sweeps: see below
+CURVE_KINDS = ("comparison", "lesson", "class-pool")  # events: ("transfer" | "scratch", EpochRecord); sweeps: see below
 # Jobs say their number of classes (JobDetails.classes), so the live curves show the chance level.
 
 

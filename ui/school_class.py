@@ -37,26 +37,32 @@ def join_or_welcome(classes: SchoolClasses, school_class: SchoolClass, workspace
     """A student's place in the class: a form to pick a name, or who they are in it. True once they are in."""
     name = escape_markdown(school_class.name)
     if school_class.is_teacher(workspace):
-        st.success(f"You teach **{name}**.", icon=":material/school:")
+        st.success(f"You teach **{name}** (class code {school_class.code}).", icon=":material/school:")
         link_to_class_page(school_class.code, "Open the class page")
         return False
     member = classes.membership(school_class.code, workspace)
     if member is not None:
-        st.success(f"You are in **{name}** as **{escape_markdown(member.name)}**.", icon=":material/groups:")
+        ended = " It has ended; its results are kept on the class page." if school_class.ended else ""
+        st.success(f"You are in **{name}** as **{escape_markdown(member.name)}**.{ended}", icon=":material/groups:")
+        link_to_class_page(school_class.code, "Open the class page")
         return True
+    if classes.was_removed(school_class.code, workspace):
+        st.info("Your teacher removed you from this class; ask them if that was a mistake.", icon=":material/lock:")
+        return False
     if school_class.ended is not None or school_class.closed:
         st.info(f"**{name}** is {'over' if school_class.ended else 'closed to new students'}.", icon=":material/lock:")
         return False
     with st.form(f"{key}_join", border=True):
         st.markdown(
-            f"**Join {name}.** Pick the name your class sees next to your results (nothing else is shared)."
+            f"**Join {name}** before you train: your runs count for the class from the moment you join. Pick the "
+            "name your class sees next to your results (nothing else is shared)."
         )
-        chosen = st.text_input("Your name in the class", max_chars=32, key=f"{key}_name")
+        chosen = st.text_input("Your name in the class", key=f"{key}_name")
         if st.form_submit_button("Join the class", type="primary", icon=":material/login:"):
             try:
                 classes.join(school_class.code, workspace, chosen)
             except WorkspaceError as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(escape_markdown(error), icon=":material/error:")  # it quotes the name as typed
             else:
                 st.rerun()
     return False
@@ -64,27 +70,26 @@ def join_or_welcome(classes: SchoolClasses, school_class: SchoolClass, workspace
 
 def teach_as_a_class(classes: SchoolClasses, workspace: str, key: str) -> SchoolClass | None:
     """The teacher's classes and a form for a new one; the class the share link carries (None: no class)."""
-    mine = [school_class for school_class in classes.of_teacher(workspace) if school_class.ended is None]
-    with st.form(f"{key}_create", border=False, enter_to_submit=True):
+    with st.form(f"{key}_create", border=False, enter_to_submit=True, clear_on_submit=True):
         columns = st.columns([3, 1], vertical_alignment="bottom")
-        name = columns[0].text_input("Teach it as a class: the class's name", max_chars=60, key=f"{key}_new_name")
+        name = columns[0].text_input("Teach it as a class: the class's name", key=f"{key}_new_name")
         if columns[1].form_submit_button("Create the class", icon=":material/group_add:"):
             try:
                 made = classes.create(workspace, name)
             except WorkspaceError as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(escape_markdown(error), icon=":material/error:")
             else:
-                st.session_state[f"{key}_chosen"] = made.code
-                st.rerun()
+                st.session_state[f"{key}_pick"] = made.code  # the link carries the new class at once
+                st.toast(f"Class “{escape_markdown(made.name)}” created: its code is {made.code}.")
+    mine = [school_class for school_class in classes.of_teacher(workspace) if school_class.ended is None]
     if not mine:
         return None
     codes = [school_class.code for school_class in mine]
-    chosen = st.session_state.get(f"{key}_chosen")
-    school_class = next((c for c in mine if c.code == chosen), mine[0])
+    if st.session_state.get(f"{key}_pick") not in codes:
+        st.session_state[f"{key}_pick"] = codes[0]  # the newest
     picked = st.selectbox(
         "The link carries the class",
         codes,
-        index=codes.index(school_class.code),
         format_func=lambda code: next(f"{c.name} ({c.code})" for c in mine if c.code == code),
         key=f"{key}_pick",
     )

@@ -39,6 +39,7 @@ class ClassRow:
     transfer_seconds_to_match: float | None  # training seconds transfer needed to reach scratch's final accuracy
     scratch_seconds: float  # scratch's whole training time
     run_id: int  # to tell two runs of one student apart
+    seed: int | None = None  # the run's seed (None: rows kept before it was recorded)
 
     @property
     def gain(self) -> float:
@@ -69,6 +70,7 @@ def class_row(run: MemberRun) -> ClassRow:
         transfer_seconds_to_match=numbers.transfer_seconds_to_match,
         scratch_seconds=numbers.scratch_seconds,
         run_id=run.run_id,
+        seed=summary.seed,
     )
 
 
@@ -118,6 +120,20 @@ def summary_in_words(rows: list[ClassRow]) -> str:
     names = sorted({row.student for row in others})
     listed = ", ".join(names[:MOST_NAMED]) + (f" and {len(names) - MOST_NAMED} more" if len(names) > MOST_NAMED else "")
     return f"{text} {count} where it did not: {listed}."
+
+
+def repeats_in_words(rows: list[ClassRow]) -> str | None:
+    """When runs repeat another's settings and seed exactly, they measured the same thing again: say how many
+    independent measurements the class has, and how to get more (None when every run is its own)."""
+    setups = {(r.model, r.charset, r.shots, r.strategy, r.epochs, r.seed) for r in rows if r.seed is not None}
+    counted = sum(1 for r in rows if r.seed is not None)
+    if counted - len(setups) <= 0:
+        return None
+    return (
+        f"{counted - len(setups)} of these runs repeat another's settings and seed exactly, so they measured the same "
+        f"thing again: {len(setups)} independent measurement{'s' if len(setups) != 1 else ''}. To replicate the "
+        "result, each student changes the seed (step 4 of the lesson) before training."
+    )
 
 
 def _shared_by(others: list[ClassRow], rows: list[ClassRow]) -> str | None:

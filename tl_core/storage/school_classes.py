@@ -129,7 +129,8 @@ class SchoolClasses:
             if taken:
                 raise WorkspaceError(f"“{new_name}” is already the name of a student in this class.")
             changed = connection.execute(
-                "UPDATE school_class_members SET name = ?, name_key = ? WHERE class_code = ? AND name = ?",
+                "UPDATE school_class_members SET name = ?, name_key = ? "
+                "WHERE class_code = ? AND name = ? AND removed = 0",
                 (new_name, new_name.casefold(), code, old_name),
             ).rowcount
             if not changed:
@@ -141,12 +142,14 @@ class SchoolClasses:
         with self.store.connect(write=True) as connection:
             self._check_teacher(connection, code, teacher)
             row = connection.execute(
-                "SELECT workspace FROM school_class_members WHERE class_code = ? AND name = ?", (code, name)
+                "SELECT workspace FROM school_class_members WHERE class_code = ? AND name = ? AND removed = 0",
+                (code, name),
             ).fetchone()
             if not row:
                 raise WorkspaceError(f"There is no student called “{name}” in this class.")
-            connection.execute(
-                "UPDATE school_class_members SET removed = 1 WHERE class_code = ? AND workspace = ?", (code, row[0])
+            connection.execute(  # the name is free again: a key no typed name can be (names hold no control character)
+                "UPDATE school_class_members SET removed = 1, name_key = ? WHERE class_code = ? AND workspace = ?",
+                (f"\x01removed\x01{row[0]}", code, row[0]),  # not NUL: PostgreSQL text cannot hold it
             )
             connection.execute(
                 "DELETE FROM school_class_drawings WHERE class_code = ? AND workspace = ?", (code, row[0])
@@ -203,6 +206,16 @@ class SchoolClasses:
                 (code, workspace),
             ).fetchone()
         return Member(row[0], row[1], workspace) if row else None
+
+    def was_removed(self, code: str, workspace: str) -> bool:
+        """Whether the teacher removed this workspace's entry (it cannot join again)."""
+        with self.store.connect() as connection:
+            return bool(
+                connection.execute(
+                    "SELECT 1 FROM school_class_members WHERE class_code = ? AND workspace = ? AND removed = 1",
+                    (code, workspace),
+                ).fetchone()
+            )
 
     def classes_of(self, workspace: str) -> list[SchoolClass]:
         """The classes this workspace is a student in, newest join first."""
