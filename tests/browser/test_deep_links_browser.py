@@ -23,8 +23,9 @@ TITLES = {  # every page's URL path, as shared links have it, and its heading
     "train": "Train & compare",
     "inside": "Look inside",
     "lesson": "Lesson: what a digit model already knows",
+    "class": "Class",  # without a class code: the form that asks for one
 }
-PAGE_LINKS = ["Digit model zoo", "Collect samples", "Train & compare", "Look inside", "Guided lesson"]
+PAGE_LINKS = ["Digit model zoo", "Collect samples", "Train & compare", "Look inside", "Guided lesson", "Class"]
 
 
 @pytest.mark.parametrize("path", list(TITLES))
