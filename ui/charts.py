@@ -186,6 +186,22 @@ def training_and_evaluation(
     return figure
 
 
+def spread_band(x: list, low: list[float], high: list[float], colour: str) -> go.Scatter:
+    """The shaded area between `low` and `high` along `x` (a spread across seeds or students), without a legend
+    entry; lines only, or plotly marks each corner on a short trace."""
+    return go.Scatter(
+        x=x + x[::-1],
+        y=high + low[::-1],
+        fill="toself",
+        fillcolor=colour,
+        opacity=0.2,
+        mode="lines",
+        line=dict(width=0),
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
 def sweep_chart(sweep: SweepSummary, chance: float | None = None) -> go.Figure:
     """Accuracy against samples per class, per model: one run per point, or the mean and the min-max band
     when several seeds ran (the axis says which, so one seed is never passed off as an average)."""
@@ -195,18 +211,7 @@ def sweep_chart(sweep: SweepSummary, chance: float | None = None) -> go.Figure:
     for which in COMPARISON_MODELS:
         data, colour = sweep.curve(which), RUN_COLOURS[which]
         if seeds > 1:  # with one seed, low = mean = high: a band would only pretend to show a spread
-            figure.add_trace(
-                go.Scatter(
-                    x=shots + shots[::-1],
-                    y=list(data.high) + list(data.low[::-1]),
-                    fill="toself",
-                    fillcolor=colour,
-                    opacity=0.2,
-                    line=dict(width=0),
-                    hoverinfo="skip",
-                    showlegend=False,
-                )
-            )
+            figure.add_trace(spread_band(shots, list(data.low), list(data.high), colour))
         figure.add_trace(
             go.Scatter(
                 x=shots,

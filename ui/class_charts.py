@@ -6,10 +6,7 @@ import plotly.graph_objects as go
 
 from tl_core.classroom.class_results import ClassRow, EfficiencyPoint
 from tl_core.training.results import COMPARISON_MODELS
-from ui.charts import ACCENT, MUTED, plot_text
-
-COLOURS = {"transfer": ACCENT, "scratch": MUTED}
-BAND = {"transfer": "rgba(228, 87, 46, 0.18)", "scratch": "rgba(154, 165, 177, 0.25)"}  # ACCENT, MUTED, see-through
+from ui.charts import ACCENT, MUTED, RUN_COLOURS, plot_text, spread_band
 
 
 def runs_scatter(rows: list[ClassRow], height: int = 420) -> go.Figure:
@@ -53,24 +50,13 @@ def efficiency_chart(points: list[EfficiencyPoint], height: int = 380) -> go.Fig
     for model in COMPARISON_MODELS:
         mine = [point for point in points if point.model == model]
         shots = [point.shots for point in mine]
-        figure.add_trace(
-            go.Scatter(
-                x=shots + shots[::-1],
-                y=[point.high for point in mine] + [point.low for point in mine][::-1],
-                fill="toself",
-                fillcolor=BAND[model],
-                mode="lines",  # plotly draws markers on a short trace otherwise: stray dots at the band's corners
-                line=dict(width=0),
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
+        figure.add_trace(spread_band(shots, [p.low for p in mine], [p.high for p in mine], RUN_COLOURS[model]))
         figure.add_trace(
             go.Scatter(
                 x=shots,
                 y=[point.median for point in mine],
                 mode="lines+markers",
-                line=dict(color=COLOURS[model], width=3),
+                line=dict(color=RUN_COLOURS[model], width=3),
                 name=f"{model}: median, band lowest to highest",
                 customdata=[[point.low, point.high, point.runs] for point in mine],
                 hovertemplate=(
